@@ -103,6 +103,9 @@ func (o Options) withDefaults() Options {
 
 // Connect dials url with reconnects forever and a name for monitoring.
 func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	nc, err := nats.Connect(url,
 		nats.Name(name),
 		nats.MaxReconnects(-1),

@@ -74,6 +74,9 @@ func FromToken(tok string) (string, error) {
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
 		if c != '_' {
+			if c == '.' || c == '/' || !allowed(c) {
+				return "", fmt.Errorf("%w: character %q not allowed in token %q", ErrInvalid, c, tok)
+			}
 			b.WriteByte(c)
 			continue
 		}

@@ -62,7 +62,7 @@ func TestTokenRoundTrip(t *testing.T) {
 }
 
 func TestFromTokenRefuses(t *testing.T) {
-	for _, tok := range []string{"", "a_", "a_2", "a_ZZ", "_2E_2E", "a_2F_2Fb", "a b"} {
+	for _, tok := range []string{"", "a_", "a_2", "a_ZZ", "_2E_2E", "a_2F_2Fb", "a b", "a.b", "a/b"} {
 		if _, err := FromToken(tok); !errors.Is(err, ErrInvalid) {
 			t.Errorf("FromToken(%q) = %v, want ErrInvalid", tok, err)
 		}
