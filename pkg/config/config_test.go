@@ -164,3 +164,12 @@ func TestModeJSON(t *testing.T) {
 		t.Fatal("accepted a bad mode")
 	}
 }
+
+func TestLogger(t *testing.T) {
+	var b strings.Builder
+	Log{Level: "warn", Format: "json"}.Logger(&b).Info("hidden")
+	Log{Level: "warn", Format: "json"}.Logger(&b).Warn("shown", "k", 1)
+	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), `"msg":"shown"`) {
+		t.Fatalf("log output %q", b.String())
+	}
+}
