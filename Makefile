@@ -1,0 +1,64 @@
+# Stills: build, run and test. `make run` starts the one-box demo,
+# `make test` runs every test tier (what CI runs: .ci/run).
+
+SHELL := /bin/sh
+# Pinned tools first; the machine's Go as a fallback.
+export PATH := $(CURDIR)/.tools/bin:$(PATH):/usr/local/go/bin
+# Integration tests exec the built binaries from here.
+export STILLS_BIN_DIR := $(CURDIR)/bin
+
+# Every module of go.work (proto, pkg, services/*).
+MODULES := $(shell awk '/^[[:space:]]*\.\//{ sub(/^[[:space:]]*\.\//, ""); print }' go.work)
+PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+CONFIG ?= deploy/stills.yaml
+
+.PHONY: all setup proto build run test vet tidy-check bench clean \
+	bin/stills bin/stills-ingest bin/stills-gateway bin/stills-thumbnailer
+
+all: build
+
+setup:
+	@deploy/setup.sh
+
+proto: setup
+	protoc -I proto --plugin=protoc-gen-go=$(CURDIR)/.tools/bin/protoc-gen-go \
+		--go_out=proto --go_opt=paths=source_relative stills/v1/stills.proto
+
+build: bin/stills bin/stills-ingest bin/stills-gateway bin/stills-thumbnailer
+
+# The one-box binary and the thumbnailer link libav (cgo); ingest and
+# gateway are pure Go.
+bin/stills:
+	CGO_ENABLED=1 go build -o $@ ./services/stills/cmd/stills
+
+bin/stills-thumbnailer:
+	CGO_ENABLED=1 go build -o $@ ./services/thumbnailer/cmd/stills-thumbnailer
+
+bin/stills-ingest:
+	CGO_ENABLED=0 go build -o $@ ./services/ingest/cmd/stills-ingest
+
+bin/stills-gateway:
+	CGO_ENABLED=0 go build -o $@ ./services/gateway/cmd/stills-gateway
+
+run: setup build
+	bin/stills --config $(CONFIG)
+
+test: setup build vet tidy-check
+	go test $(GO_TEST_FLAGS) $(PKGS)
+
+vet:
+	go vet $(PKGS)
+
+# Every module's go.mod/go.sum must be tidy.
+tidy-check:
+	@fail=0; for m in $(MODULES); do \
+		(cd $$m && go mod tidy -diff) || { echo "tidy-check: $$m is not tidy: run go mod tidy in $$m" >&2; fail=1; }; \
+	done; exit $$fail
+
+bench: setup build
+	go test -run '^$$' -bench . $(PKGS)
+
+clean:
+	rm -rf bin
