@@ -4,8 +4,9 @@
 SHELL := /bin/sh
 # Pinned tools first; the machine's Go as a fallback.
 export PATH := $(CURDIR)/.tools/bin:$(PATH):/usr/local/go/bin
-# Integration tests exec the built binaries from here.
-export STILLS_BIN_DIR := $(CURDIR)/bin
+# Integration tests exec the built binaries from here. Set only for go
+# test: the binaries refuse unknown STILLS_* variables (config overrides).
+TEST_ENV := STILLS_BIN_DIR=$(CURDIR)/bin
 
 # Every module of go.work (proto, pkg, services/*).
 MODULES := $(shell awk '/^[[:space:]]*\.\//{ sub(/^[[:space:]]*\.\//, ""); print }' go.work)
@@ -46,7 +47,7 @@ run: setup build
 	bin/stills --config $(CONFIG)
 
 test: setup build vet tidy-check
-	go test $(GO_TEST_FLAGS) $(PKGS)
+	$(TEST_ENV) go test $(GO_TEST_FLAGS) $(PKGS)
 
 vet:
 	go vet $(PKGS)
@@ -58,7 +59,7 @@ tidy-check:
 	done; exit $$fail
 
 bench: setup build
-	go test -run '^$$' -bench . $(PKGS)
+	$(TEST_ENV) go test -run '^$$' -bench . $(PKGS)
 
 clean:
 	rm -rf bin

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,14 +24,17 @@ type Process struct {
 }
 
 // StartProcess runs bin with args as a child of the test, with env added
-// to the test's environment (later entries win). Its stdout and stderr
+// to the test's environment (later entries win). Inherited STILLS_*
+// variables (STILLS_BIN_DIR from make test, a developer's overrides) are
+// dropped: the binaries read them as config overrides and refuse unknown
+// ones, so a child sees only the STILLS_* in env. Its stdout and stderr
 // are captured together; when the test fails the output is logged. At
 // cleanup it is stopped (SIGTERM, then SIGKILL after a grace period).
 func StartProcess(t testing.TB, name, bin string, args, env []string) *Process {
 	t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(childEnv(os.Environ()), env...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
@@ -48,6 +52,17 @@ func StartProcess(t testing.TB, name, bin string, args, env []string) *Process {
 		}
 	})
 	return p
+}
+
+// childEnv is environ without STILLS_* variables.
+func childEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "STILLS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // Stop sends SIGTERM and waits for the process to exit, killing it after

@@ -51,7 +51,7 @@ func TestProcess(t *testing.T) {
 	}{
 		{"exits 0", "echo out; echo err >&2", func(p *Process) error { <-p.Done(); return p.ExitErr() }, "out\nerr\n", ""},
 		{"exit status", "exit 3", func(p *Process) error { <-p.Done(); return p.ExitErr() }, "", "exit status 3"},
-		{"env", `echo "$STILLS_X"`, func(p *Process) error { <-p.Done(); return p.ExitErr() }, "hello\n", ""},
+		{"env", `echo "$STILLS_X$STILLS_INHERITED"`, func(p *Process) error { <-p.Done(); return p.ExitErr() }, "hello\n", ""},
 		{"stopped by SIGTERM", "echo up; exec sleep 60", func(p *Process) error { waitOutput(t, p, "up"); return p.Stop() }, "up\n", ""},
 		{"killed after grace", "trap '' TERM; echo up; while :; do sleep 0.05; done", func(p *Process) error {
 			waitOutput(t, p, "up")
@@ -60,6 +60,7 @@ func TestProcess(t *testing.T) {
 		}, "up\n", "signal: killed"},
 		{"Kill", "echo up; exec sleep 60", func(p *Process) error { waitOutput(t, p, "up"); p.Kill(); return p.ExitErr() }, "up\n", "signal: killed"},
 	}
+	t.Setenv("STILLS_INHERITED", "leaked")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := StartProcess(t, "sh", sh, []string{"-c", tc.script}, []string{"STILLS_X=hello"})
