@@ -1,6 +1,7 @@
 package blob_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -68,21 +69,16 @@ func TestNewS3Errors(t *testing.T) {
 // not mistaken for a missing object); afterwards the same store works on.
 func TestS3Outage(t *testing.T) {
 	t.Parallel()
-	ctx := testutil.Context(t)
-	srv := testutil.StartS3Server(t)
-	s, err := blob.NewS3(ctx, srv.Config)
-	testutil.Must(t, err)
+	ctx, srv, s := startS3Store(t)
 	testutil.Must(t, s.Put(ctx, "cam1/a.jpg", []byte("a"), "image/jpeg"))
 	srv.Stop()
 	if err := s.Put(ctx, "cam1/b.jpg", []byte("b"), "image/jpeg"); err == nil {
 		t.Error("Put during outage succeeded")
 	}
-	if _, err := s.Get(ctx, "cam1/a.jpg"); err == nil || errors.Is(err, blob.ErrNotFound) {
-		t.Errorf("Get during outage = %v, want a non-NotFound error", err)
-	}
-	if _, err := s.Stat(ctx, "cam1/a.jpg"); err == nil || errors.Is(err, blob.ErrNotFound) {
-		t.Errorf("Stat during outage = %v, want a non-NotFound error", err)
-	}
+	_, err := s.Get(ctx, "cam1/a.jpg")
+	wantFailure(t, "Get during outage", err)
+	_, err = s.Stat(ctx, "cam1/a.jpg")
+	wantFailure(t, "Stat during outage", err)
 	if err := s.Delete(ctx, "cam1/a.jpg"); err == nil {
 		t.Error("Delete during outage succeeded")
 	}
@@ -101,13 +97,25 @@ func TestS3Outage(t *testing.T) {
 // fail with an error, not "object not found".
 func TestS3MissingBucket(t *testing.T) {
 	t.Parallel()
+	ctx, srv, s := startS3Store(t)
+	testutil.Must(t, os.Remove(filepath.Join(srv.Dir, srv.Config.Bucket)))
+	_, err := s.Get(ctx, "cam1/a.jpg")
+	wantFailure(t, "Get without bucket", err)
+	// (Stat cannot tell: S3 answers a HEAD with a bare 404 either way.)
+}
+
+func startS3Store(t *testing.T) (context.Context, *testutil.S3Server, *blob.S3) {
 	ctx := testutil.Context(t)
 	srv := testutil.StartS3Server(t)
 	s, err := blob.NewS3(ctx, srv.Config)
 	testutil.Must(t, err)
-	testutil.Must(t, os.Remove(filepath.Join(srv.Dir, srv.Config.Bucket)))
-	if _, err := s.Get(ctx, "cam1/a.jpg"); err == nil || errors.Is(err, blob.ErrNotFound) {
-		t.Errorf("Get without bucket = %v, want a non-NotFound error", err)
+	return ctx, srv, s
+}
+
+// wantFailure checks err is an error other than ErrNotFound.
+func wantFailure(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil || errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("%s = %v, want an error other than ErrNotFound", what, err)
 	}
-	// (Stat cannot tell: S3 answers a HEAD with a bare 404 either way.)
 }
