@@ -173,3 +173,14 @@ func TestLogger(t *testing.T) {
 		t.Fatalf("log output %q", b.String())
 	}
 }
+
+// The demo config that make run uses must always load.
+func TestDemoConfigLoads(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "deploy", "stills.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Streams) == 0 {
+		t.Fatal("deploy/stills.yaml has no demo streams")
+	}
+}
