@@ -1,0 +1,186 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stills-video/stills/pkg/config"
+	"github.com/stills-video/stills/services/ingest/internal/segmenter"
+	"github.com/stills-video/stills/services/ingest/internal/source"
+)
+
+// StreamStatus is the state of one stream (GET /api/streams, DESIGN §6).
+type StreamStatus struct {
+	Name string `json:"name"`
+	// URL with any password masked.
+	URL string `json:"url"`
+	// Status is starting, online, offline or error.
+	Status         string    `json:"status"`
+	LastKeyframeAt time.Time `json:"last_keyframe_at,omitzero"`
+	// SegmentsPublished counts the events JetStream acknowledged.
+	SegmentsPublished uint64 `json:"segments_total"`
+	// Errors counts source, publish and refusal errors.
+	Errors    uint64 `json:"errors_total"`
+	LastError string `json:"error,omitempty"`
+}
+
+// Status reports every configured stream, in configuration order.
+func (s *Service) Status() []StreamStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]StreamStatus, 0, len(s.streams))
+	for _, st := range s.streams {
+		if p := s.pulls[st.Name]; p != nil {
+			out = append(out, p.status())
+			continue
+		}
+		out = append(out, StreamStatus{Name: st.Name, URL: source.Redact(st.URL), Status: StatusOffline})
+	}
+	return out
+}
+
+// pull is the goroutine reading one stream.
+type pull struct {
+	stream config.Stream
+	cancel context.CancelFunc
+	done   chan struct{}
+	secret string // the URL's password, masked out of error texts
+
+	mu sync.Mutex
+	st StreamStatus
+}
+
+func newPull(st config.Stream) *pull {
+	p := &pull{stream: st, done: make(chan struct{})}
+	if u, err := url.Parse(st.URL); err == nil && u.User != nil {
+		p.secret, _ = u.User.Password()
+	}
+	p.st = StreamStatus{Name: st.Name, URL: source.Redact(st.URL), Status: StatusStarting}
+	return p
+}
+
+func (s *Service) startPull(parent context.Context, p *pull) {
+	ctx, cancel := context.WithCancel(parent)
+	p.cancel = cancel
+	s.m.setStatus(p.stream.Name, StatusStarting)
+	go s.runPull(ctx, p)
+}
+
+func (p *pull) stop() {
+	p.cancel()
+	<-p.done
+}
+
+func (p *pull) status() StreamStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st
+}
+
+func (s *Service) runPull(ctx context.Context, p *pull) {
+	defer close(p.done)
+	name := p.stream.Name
+	log := s.log.With("stream", name, "url", source.Redact(p.stream.URL))
+	setStatus := func(st string) {
+		p.mu.Lock()
+		p.st.Status = st
+		if st == StatusOnline {
+			p.st.LastError = ""
+		}
+		p.mu.Unlock()
+		s.m.setStatus(name, st)
+	}
+	defer setStatus(StatusOffline)
+
+	src, err := source.Open(p.stream.URL, source.Options{Log: log, ReadTimeout: s.cfg.ReadTimeout})
+	if err != nil { // validated URLs open; nothing to retry
+		p.fail(err)
+		setStatus(StatusError)
+		log.Error("stream cannot start", "err", p.redact(err))
+		<-ctx.Done()
+		return
+	}
+	seg := segmenter.New(p.stream.SegmentDuration.D())
+	bo := newBackoff(s.cfg.RetryMin, s.cfg.RetryMax)
+	for {
+		setStatus(StatusStarting)
+		online := false
+		err := src.Run(ctx, func(au source.AccessUnit) {
+			if !online {
+				online = true
+				bo.reset()
+				setStatus(StatusOnline)
+				log.Info("stream online")
+			}
+			sg, ok, err := seg.Push(au)
+			if err != nil {
+				s.m.sourceErrors.WithLabelValues(name).Inc()
+				p.fail(err)
+				log.Warn("segment skipped", "err", err)
+			}
+			if !ok {
+				return
+			}
+			p.keyframe(sg.Time)
+			if err := s.pub.Publish(ctx, p.stream, sg); err != nil && ctx.Err() == nil {
+				p.fail(err)
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("source ended")
+		}
+		s.m.sourceErrors.WithLabelValues(name).Inc()
+		s.m.reconnects.WithLabelValues(name).Inc()
+		p.fail(err)
+		setStatus(StatusError)
+		wait := bo.wait()
+		log.Warn("stream failed, reconnecting", "err", p.redact(err), "in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *pull) redact(err error) string {
+	msg := err.Error()
+	if p.secret != "" {
+		msg = strings.ReplaceAll(msg, p.secret, "xxxxx")
+	}
+	return msg
+}
+
+func (p *pull) fail(err error) {
+	msg := p.redact(err)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.Errors++
+	p.st.LastError = msg
+}
+
+func (p *pull) keyframe(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.LastKeyframeAt = t
+}
+
+// published records the publisher's result for one segment.
+func (p *pull) published(err error) {
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.SegmentsPublished++
+}
