@@ -1,0 +1,265 @@
+// Package worker handles one SegmentStarted event at a time: validate,
+// mux the one-frame MP4, decode and encode the JPEGs, store the objects,
+// publish ThumbnailStored, then ack. Failures either terminate the event
+// with a dead-letter record (bad input: retrying cannot help) or ask for
+// redelivery with back-off (storage, bus: retrying will).
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/stills-video/stills/pkg/blob"
+	"github.com/stills-video/stills/pkg/bus"
+	"github.com/stills-video/stills/pkg/layout"
+	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
+	"github.com/stills-video/stills/services/thumbnailer/internal/libav"
+	"github.com/stills-video/stills/services/thumbnailer/internal/mp4"
+)
+
+// Config of a Worker.
+type Config struct {
+	Log            *slog.Logger
+	Metrics        *Metrics // shared by the workers of a service; required
+	SkipLoopFilter bool
+	// Backoff is the redelivery delay after the delivered-th failed
+	// attempt; nil = bus.ThumbnailerBackoff.
+	Backoff func(delivered uint64) time.Duration
+	// MaxDeliver is the consumer's MaxDeliver: on that delivery a transient
+	// failure terminates the event with a dead letter instead of a Nak the
+	// server would drop silently. 0 = len(bus.ThumbnailerBackoff)+1.
+	MaxDeliver uint64
+	// ProgressEvery: while storing, tell the server the event is still in
+	// progress (resetting AckWait) at most this often; 0 = 5s.
+	ProgressEvery time.Duration
+}
+
+// DefaultBackoff follows bus.ThumbnailerBackoff, its last step repeating.
+func DefaultBackoff(delivered uint64) time.Duration {
+	b := bus.ThumbnailerBackoff
+	i := int(min(delivered, uint64(len(b)))) - 1
+	return b[max(i, 0)]
+}
+
+// Worker handles events one at a time; it owns one decoder per codec.
+// Not safe for concurrent use: run one per goroutine.
+type Worker struct {
+	cfg   Config
+	log   *slog.Logger
+	js    jetstream.JetStream
+	store blob.Store
+	decs  map[libav.Codec]*libav.Decoder
+}
+
+// New makes a Worker publishing on js and writing to store.
+func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Worker, error) {
+	if cfg.Metrics == nil {
+		return nil, errors.New("worker: Config.Metrics is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.MaxDeliver == 0 {
+		cfg.MaxDeliver = uint64(len(bus.ThumbnailerBackoff) + 1)
+	}
+	if cfg.ProgressEvery == 0 {
+		cfg.ProgressEvery = 5 * time.Second
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, js: js, store: store, decs: map[libav.Codec]*libav.Decoder{}}, nil
+}
+
+// Close frees the decoders.
+func (w *Worker) Close() {
+	for c, d := range w.decs {
+		d.Close()
+		delete(w.decs, c)
+	}
+}
+
+func (w *Worker) decoder(c libav.Codec) (*libav.Decoder, error) {
+	if d, ok := w.decs[c]; ok {
+		return d, nil
+	}
+	d, err := libav.NewDecoder(c, libav.DecoderOptions{SkipLoopFilter: w.cfg.SkipLoopFilter})
+	if err != nil {
+		return nil, err
+	}
+	w.decs[c] = d
+	return d, nil
+}
+
+// failure is how a job went wrong: terminal (reason set) or transient.
+type failure struct {
+	reason string // termination reason label; "" = transient
+	kind   string // error kind label when transient
+	err    error
+}
+
+// Handle processes msg and settles it: Ack, NakWithDelay or Term.
+func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
+	start := time.Now()
+	meta, err := msg.Metadata()
+	if err != nil {
+		// Not a JetStream message: nothing to settle.
+		w.log.Error("message without metadata", "subject", msg.Subject(), "err", err)
+		return
+	}
+	ev := &stillsv1.SegmentStarted{}
+	f := w.process(ctx, msg, meta, ev)
+	switch {
+	case f == nil:
+		if err := msg.Ack(); err != nil {
+			// The objects and the record are written; a redelivery rewrites
+			// the same keys and is deduplicated on THUMBS.
+			w.cfg.Metrics.error(KindAck)
+			w.log.Warn("ack", "stream", ev.GetStream(), "err", err)
+		}
+		w.cfg.Metrics.thumbnails.Inc()
+		w.cfg.Metrics.stored.Add(1)
+		w.cfg.Metrics.duration.Observe(time.Since(start).Seconds())
+	case f.reason != "":
+		w.terminate(ctx, msg, meta, ev, f.reason, f.err)
+	case meta.NumDelivered >= w.cfg.MaxDeliver:
+		w.cfg.Metrics.error(f.kind)
+		w.terminate(ctx, msg, meta, ev, ReasonRetriesExceeded, f.err)
+	default:
+		w.cfg.Metrics.error(f.kind)
+		w.nak(msg, meta, ev, f.err)
+	}
+}
+
+func (w *Worker) process(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *stillsv1.SegmentStarted) *failure {
+	if err := proto.Unmarshal(msg.Data(), ev); err != nil {
+		return &failure{reason: ReasonInvalidEvent, err: fmt.Errorf("%w: protobuf: %v", ErrInvalidEvent, err)}
+	}
+	if err := validate(ev, msg.Subject()); err != nil {
+		return &failure{reason: ReasonInvalidEvent, err: err}
+	}
+	st := ev.GetSettings()
+	t := layout.FromMillis(ev.GetTimeMs())
+	movie, err := mp4.Mux(ev.GetCodec(), ev.GetKeyframe(), ev.GetParameterSets())
+	if err != nil {
+		return &failure{reason: ReasonInvalidKeyframe, err: err}
+	}
+	var jpegs []JPEG
+	if wantsJPEG(st) {
+		codec, _ := decoderCodec(ev.GetCodec()) // checked by validate
+		dec, err := w.decoder(codec)
+		if err != nil {
+			return &failure{kind: KindDecode, err: err}
+		}
+		jpegs, err = Render(dec, ev.GetKeyframe(), int(ev.GetSarNum()), int(ev.GetSarDen()), ev.GetStream(), t, st)
+		if errors.Is(err, libav.ErrUndecodable) {
+			return &failure{reason: ReasonUndecodable, err: err}
+		}
+		if err != nil {
+			return &failure{kind: KindDecode, err: err}
+		}
+	}
+
+	rec := &stillsv1.ThumbnailStored{Stream: ev.GetStream(), TimeMs: ev.GetTimeMs(), Codec: ev.GetCodec()}
+	if len(jpegs) > 0 {
+		rec.Source = "decode"
+	}
+	lastProgress := time.Now()
+	put := func(key string, data []byte, ctype string) error {
+		if time.Since(lastProgress) >= w.cfg.ProgressEvery {
+			lastProgress = time.Now()
+			if err := msg.InProgress(); err != nil {
+				w.log.Warn("in progress", "stream", ev.GetStream(), "err", err)
+			}
+		}
+		if err := w.store.Put(ctx, key, data, ctype); err != nil {
+			return fmt.Errorf("worker: put %s: %w", key, err)
+		}
+		return nil
+	}
+	mp4Key := layout.MP4(ev.GetStream(), t)
+	if err := put(mp4Key, movie, "video/mp4"); err != nil {
+		return &failure{kind: KindStorage, err: err}
+	}
+	rec.Mp4 = &stillsv1.StoredObject{Key: mp4Key, Bytes: int64(len(movie)), Width: ev.GetWidth(), Height: ev.GetHeight(), ContentType: "video/mp4"}
+	for _, j := range jpegs {
+		if err := put(j.Key, j.Data, "image/jpeg"); err != nil {
+			return &failure{kind: KindStorage, err: err}
+		}
+		rec.Jpegs = append(rec.Jpegs, &stillsv1.StoredObject{
+			Key: j.Key, Bytes: int64(len(j.Data)), Width: uint32(j.Width), Height: uint32(j.Height), ContentType: "image/jpeg",
+		})
+	}
+	if err := w.publish(ctx, bus.StoredSubject(ev.GetStream()), ev, bus.MsgID(ev.GetStream(), ev.GetTimeMs()), rec); err != nil {
+		return &failure{kind: KindPublish, err: err}
+	}
+	w.log.Debug("stored", "stream", ev.GetStream(), "time_ms", ev.GetTimeMs(), "jpegs", len(jpegs), "delivered", meta.NumDelivered)
+	return nil
+}
+
+// publish sends m on subject with the time header and a dedup id, and
+// waits for the stream's ack.
+func (w *Worker) publish(ctx context.Context, subject string, ev *stillsv1.SegmentStarted, id string, m proto.Message) error {
+	data, err := proto.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("worker: marshal: %w", err)
+	}
+	out := nats.NewMsg(subject)
+	out.Data = data
+	out.Header.Set(bus.HeaderTimeMs, strconv.FormatInt(ev.GetTimeMs(), 10))
+	if _, err := w.js.PublishMsg(ctx, out, jetstream.WithMsgID(id)); err != nil {
+		return fmt.Errorf("worker: publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+func (w *Worker) nak(msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *stillsv1.SegmentStarted, cause error) {
+	delay := w.cfg.Backoff(meta.NumDelivered)
+	w.log.Warn("retrying", "stream", ev.GetStream(), "time_ms", ev.GetTimeMs(), "delivered", meta.NumDelivered, "delay", delay, "err", cause)
+	w.cfg.Metrics.naks.Add(1)
+	if err := msg.NakWithDelay(delay); err != nil {
+		// AckWait expiry redelivers it anyway.
+		w.log.Warn("nak", "stream", ev.GetStream(), "err", err)
+	}
+}
+
+// terminate records a dead letter and terminates msg. When the record
+// cannot be published the event is redelivered instead, so it is never
+// dropped without a trace.
+func (w *Worker) terminate(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *stillsv1.SegmentStarted, reason string, cause error) {
+	stream := deadStream(msg.Subject())
+	text := reason + ": " + cause.Error()
+	dl := &stillsv1.DeadLetter{
+		Stream: stream, TimeMs: ev.GetTimeMs(), Reason: text,
+		Subject: msg.Subject(), StreamSequence: meta.Sequence.Stream,
+	}
+	id := "dead:" + strconv.FormatUint(meta.Sequence.Stream, 10)
+	if err := w.publish(ctx, bus.DeadSubject(stream), ev, id, dl); err != nil {
+		w.cfg.Metrics.error(KindPublish)
+		w.nak(msg, meta, ev, err)
+		return
+	}
+	w.cfg.Metrics.terminate(reason)
+	w.log.Warn("terminated", "stream", stream, "time_ms", ev.GetTimeMs(), "reason", text)
+	if err := msg.TermWithReason(text); err != nil {
+		w.cfg.Metrics.error(KindAck)
+		w.log.Warn("term", "stream", stream, "err", err)
+	}
+}
+
+// deadStream is the stream a dead letter is filed under: the one its
+// subject names (validate makes the event agree with it), else "invalid".
+func deadStream(subject string) string {
+	if s, err := bus.StreamFromSubject(subject); err == nil {
+		return s
+	}
+	return "invalid"
+}
