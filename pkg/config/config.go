@@ -24,6 +24,7 @@ type Config struct {
 	Storage     Storage     `yaml:"storage"`
 	Thumbnailer Thumbnailer `yaml:"thumbnailer"`
 	Log         Log         `yaml:"log"`
+	Metrics     Metrics     `yaml:"metrics"`
 	Streams     []Stream    `yaml:"streams"`
 }
 
@@ -69,6 +70,18 @@ type Thumbnailer struct {
 	// SkipLoopFilter skips the H.264/H.265 deblocking filter when decoding
 	// thumbnails (faster, visually identical at thumbnail sizes).
 	SkipLoopFilter *bool `yaml:"skip_loop_filter"`
+}
+
+// Metrics is the /metrics and /healthz listener of the ingest and
+// thumbnailer binaries ("" = none). The gateway serves /metrics on
+// http.listen.
+type Metrics struct {
+	Listen string `yaml:"listen"`
+}
+
+// SkipLoopFilterOrDefault is SkipLoopFilter, true when unset.
+func (t Thumbnailer) SkipLoopFilterOrDefault() bool {
+	return t.SkipLoopFilter == nil || *t.SkipLoopFilter
 }
 
 // Log configures log/slog output.

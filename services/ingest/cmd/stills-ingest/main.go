@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/stills-video/stills/pkg/bus"
 	"github.com/stills-video/stills/pkg/cli"
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/services/ingest"
@@ -21,18 +20,12 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	nc, err := bus.Connect(cfg.NATS.URL, "stills-ingest", log)
+	nc, js, err := cli.Bus(ctx, cfg, "stills-ingest", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Drain()
-	js, err := bus.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.Options{
-		MaxMsgSize: int32(cfg.NATS.MaxPayload), ThumbsMaxAge: cfg.MaxRetention(),
-	}); err != nil {
+	if err := cli.ServeMetrics(ctx, cfg.Metrics.Listen, prometheus.DefaultGatherer, log); err != nil {
 		return err
 	}
 	svc, err := ingest.New(ingest.Config{

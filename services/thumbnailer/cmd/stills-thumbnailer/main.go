@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stills-video/stills/pkg/blob"
-	"github.com/stills-video/stills/pkg/bus"
 	"github.com/stills-video/stills/pkg/cli"
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/services/thumbnailer"
@@ -22,31 +21,21 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	nc, err := bus.Connect(cfg.NATS.URL, "stills-thumbnailer", log)
+	nc, js, err := cli.Bus(ctx, cfg, "stills-thumbnailer", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Drain()
-	js, err := bus.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.Options{
-		MaxMsgSize: int32(cfg.NATS.MaxPayload), ThumbsMaxAge: cfg.MaxRetention(),
-	}); err != nil {
-		return err
-	}
 	store, err := blob.Open(ctx, cfg.Storage)
 	if err != nil {
 		return err
 	}
-	skip := true
-	if cfg.Thumbnailer.SkipLoopFilter != nil {
-		skip = *cfg.Thumbnailer.SkipLoopFilter
+	if err := cli.ServeMetrics(ctx, cfg.Metrics.Listen, prometheus.DefaultGatherer, log); err != nil {
+		return err
 	}
 	svc, err := thumbnailer.New(thumbnailer.Config{
 		Workers:        cfg.Thumbnailer.Workers,
-		SkipLoopFilter: skip,
+		SkipLoopFilter: cfg.Thumbnailer.SkipLoopFilterOrDefault(),
 		Log:            log,
 		Registerer:     prometheus.DefaultRegisterer,
 	}, js, store)
