@@ -1,0 +1,231 @@
+// Package gateway is the Stills HTTP gateway (DESIGN §1.3, §4): it follows
+// the THUMBS stream into a local index (internal/index), keeps the newest
+// JPEG/MP4 of every stream in memory (internal/latest) and serves the
+// Flussonic-compatible thumbnail API (internal/api).
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stills-video/stills/pkg/blob"
+	"github.com/stills-video/stills/pkg/config"
+	"github.com/stills-video/stills/services/gateway/internal/api"
+	"github.com/stills-video/stills/services/gateway/internal/index"
+	"github.com/stills-video/stills/services/gateway/internal/latest"
+)
+
+// Config configures the gateway.
+type Config struct {
+	// Listen is the HTTP address ("127.0.0.1:0" picks a port; see Addr).
+	Listen string
+	// DataDir holds the index file, DataDir/index.db.
+	DataDir string
+	// Streams are the configured streams (settings per stream).
+	Streams []config.Stream
+	Log     *slog.Logger
+	// Registerer and Gatherer for the metrics; nil = a private registry
+	// served on /metrics.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+}
+
+// Service is a running gateway.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *index.DB
+	store    blob.Store
+	cache    *latest.Cache
+	follower *index.Follower
+	streams  *registry
+	handler  http.Handler
+	warm     chan string
+
+	mu        sync.Mutex
+	addr      string
+	closeOnce sync.Once
+}
+
+// New opens the index and builds the HTTP handler; Run starts following
+// THUMBS and serving.
+func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error) {
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("gateway: data dir is empty")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		cfg.Registerer, cfg.Gatherer = reg, reg
+	}
+	if cfg.Gatherer == nil {
+		g, ok := cfg.Registerer.(prometheus.Gatherer)
+		if !ok {
+			g = prometheus.DefaultGatherer
+		}
+		cfg.Gatherer = g
+	}
+	streams, err := newRegistry(cfg.Streams)
+	if err != nil {
+		return nil, err
+	}
+	db, err := index.Open(filepath.Join(cfg.DataDir, "index.db"))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	s := &Service{
+		cfg:     cfg,
+		log:     cfg.Log.With("component", "gateway"),
+		db:      db,
+		store:   store,
+		cache:   latest.New(store),
+		streams: streams,
+		warm:    make(chan string, 1024),
+	}
+	s.follower = index.NewFollower(db, js, index.FollowerOptions{Log: cfg.Log, OnApplied: s.onApplied})
+	if err := registerIndexMetrics(cfg.Registerer, s); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	s.handler, err = api.New(api.Deps{
+		Index:      db,
+		Store:      store,
+		Cache:      s.cache,
+		Stream:     streams.get,
+		Ready:      s.follower.CaughtUp,
+		Log:        cfg.Log,
+		Registerer: cfg.Registerer,
+		Gatherer:   cfg.Gatherer,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return s, nil
+}
+
+// Handler is the HTTP API.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// LastApplied is the highest THUMBS sequence in the index.
+func (s *Service) LastApplied() uint64 { return s.db.LastApplied() }
+
+// Received counts THUMBS messages delivered since Run started (a restart
+// resumes after LastApplied, so it does not count old ones again).
+func (s *Service) Received() uint64 { return s.follower.Received() }
+
+// Ready reports whether the index has caught up with THUMBS.
+func (s *Service) Ready() bool { return s.follower.CaughtUp() }
+
+// Addr is the HTTP listen address once Run listens, else "".
+func (s *Service) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Close releases the index. Run closes it when it returns.
+func (s *Service) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.db.Close() })
+	return err
+}
+
+// Run follows THUMBS and serves HTTP on Listen until ctx ends, then shuts
+// the server down gracefully and closes the index.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.Close()
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listen: %w", err)
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr().String()
+	s.mu.Unlock()
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.log.Info("listening", "addr", s.addr, "applied_seq", s.db.LastApplied())
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.follower.Run(ctx) })
+	wg.Go(func() { s.warmLoop(ctx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("gateway: serve: %w", err)
+	}
+	cancel()
+	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if serr := srv.Shutdown(shutCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		s.log.Warn("shutdown", "err", serr)
+	}
+	wg.Wait()
+	return err
+}
+
+// onApplied warms the latest cache of streams that got a new newest entry
+// live (not while catching up: those are fetched on first request).
+func (s *Service) onApplied(res index.Result, live bool) {
+	if !live {
+		return
+	}
+	for _, name := range res.Latest {
+		select {
+		case s.warm <- name:
+		default: // the next request fetches it
+		}
+	}
+}
+
+func (s *Service) warmLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case name := <-s.warm:
+			s.warmStream(ctx, name)
+		}
+	}
+}
+
+func (s *Service) warmStream(ctx context.Context, name string) {
+	e, ok, err := s.db.Latest(name)
+	if err != nil || !ok {
+		return
+	}
+	if o, has := e.JPEG(); has {
+		if _, err := s.cache.Get(ctx, name, latest.JPEG, o.Key, e.TimeMs); err != nil {
+			s.log.Warn("warm latest JPEG", "stream", name, "key", o.Key, "err", err)
+		}
+	}
+	if e.HasMP4() {
+		if _, err := s.cache.Get(ctx, name, latest.MP4, e.MP4.Key, e.TimeMs); err != nil {
+			s.log.Warn("warm latest MP4", "stream", name, "key", e.MP4.Key, "err", err)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package index
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// view runs fn on the stream's bucket; fn is not called for an unknown
+// stream.
+func (d *DB) view(stream string, fn func(c *bolt.Cursor) error) error {
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStreams).Bucket([]byte(stream))
+		if b == nil {
+			return nil
+		}
+		return fn(b.Cursor())
+	})
+	if err != nil {
+		return fmt.Errorf("index: %s: %w", stream, err)
+	}
+	return nil
+}
+
+// find runs pick on the stream's cursor and decodes the record it returns.
+func (d *DB) find(stream string, pick func(c *bolt.Cursor) (k, v []byte)) (Entry, bool, error) {
+	var (
+		e  Entry
+		ok bool
+	)
+	err := d.view(stream, func(c *bolt.Cursor) error {
+		k, v := pick(c)
+		if k == nil {
+			return nil
+		}
+		var err error
+		e, err = decodeRecord(keyTime(k), v)
+		ok = err == nil
+		return err
+	})
+	return e, ok, err
+}
+
+// Latest is the newest entry of stream.
+func (d *DB) Latest(stream string) (Entry, bool, error) {
+	return d.find(stream, (*bolt.Cursor).Last)
+}
+
+// Second is the entry of the UTC second unix, if any.
+func (d *DB) Second(stream string, unix int64) (Entry, bool, error) {
+	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) {
+		k, v := c.Seek(timeKey(unix * 1000))
+		if k == nil || keyTime(k) >= (unix+1)*1000 {
+			return nil, nil
+		}
+		return k, v
+	})
+}
+
+// FirstAtOrAfter is the first entry at or after ms.
+func (d *DB) FirstAtOrAfter(stream string, ms int64) (Entry, bool, error) {
+	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) { return c.Seek(timeKey(max(ms, 0))) })
+}
+
+// Nearest is the entry closest to ms; on a tie the earlier one.
+func (d *DB) Nearest(stream string, ms int64) (Entry, bool, error) {
+	ms = max(ms, 0)
+	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) {
+		ak, av := c.Seek(timeKey(ms))
+		var bk, bv []byte
+		if ak == nil {
+			bk, bv = c.Last()
+		} else {
+			bk, bv = c.Prev()
+		}
+		switch {
+		case ak == nil:
+			return bk, bv
+		case bk == nil:
+			return ak, av
+		case ms-keyTime(bk) <= keyTime(ak)-ms:
+			return bk, bv
+		default:
+			return ak, av
+		}
+	})
+}
+
+// Range returns the entry times (ms) in [fromMs, toMs], oldest first.
+func (d *DB) Range(stream string, fromMs, toMs int64) ([]int64, error) {
+	var out []int64
+	err := d.view(stream, func(c *bolt.Cursor) error {
+		for k, _ := c.Seek(timeKey(max(fromMs, 0))); k != nil && keyTime(k) <= toMs; k, _ = c.Next() {
+			out = append(out, keyTime(k))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Bounds returns the first and last entry times (ms) of stream.
+func (d *DB) Bounds(stream string) (first, last int64, ok bool, err error) {
+	err = d.view(stream, func(c *bolt.Cursor) error {
+		fk, _ := c.First()
+		lk, _ := c.Last()
+		if fk != nil {
+			first, last, ok = keyTime(fk), keyTime(lk), true
+		}
+		return nil
+	})
+	return first, last, ok, err
+}
+
+// Streams lists the indexed stream names in lexical order.
+func (d *DB) Streams() ([]string, error) {
+	var out []string
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStreams).ForEachBucket(func(k []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: streams: %w", err)
+	}
+	return out, nil
+}
