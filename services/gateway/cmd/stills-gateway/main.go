@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stills-video/stills/pkg/blob"
-	"github.com/stills-video/stills/pkg/bus"
 	"github.com/stills-video/stills/pkg/cli"
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/services/gateway"
@@ -21,35 +20,33 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	nc, err := bus.Connect(cfg.NATS.URL, "stills-gateway", log)
+	nc, js, err := cli.Bus(ctx, cfg, "stills-gateway", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Drain()
-	js, err := bus.JetStream(nc)
-	if err != nil {
-		return err
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.Options{
-		MaxMsgSize: int32(cfg.NATS.MaxPayload), ThumbsMaxAge: cfg.MaxRetention(),
-	}); err != nil {
-		return err
-	}
-	var store blob.Store
-	if cfg.Storage.S3 != nil {
-		store, err = blob.NewS3(ctx, *cfg.Storage.S3)
-	} else {
-		store, err = blob.NewLocal(cfg.Storage.Dir)
-	}
+	store, err := openStore(ctx, cfg.Storage)
 	if err != nil {
 		return err
 	}
 	svc, err := gateway.New(gateway.Config{
-		Listen: cfg.HTTP.Listen, DataDir: cfg.DataDir, Streams: cfg.Streams, Log: log,
-		Registerer: prometheus.DefaultRegisterer, Gatherer: prometheus.DefaultGatherer,
+		Listen:     cfg.HTTP.Listen,
+		DataDir:    cfg.DataDir,
+		Streams:    cfg.Streams,
+		Log:        log,
+		Registerer: prometheus.DefaultRegisterer,
+		Gatherer:   prometheus.DefaultGatherer,
 	}, js, store)
 	if err != nil {
 		return err
 	}
 	return svc.Run(ctx)
+}
+
+// openStore is S3 when configured, else the local directory.
+func openStore(ctx context.Context, s config.Storage) (blob.Store, error) {
+	if s.S3 != nil {
+		return blob.NewS3(ctx, *s.S3)
+	}
+	return blob.NewLocal(s.Dir)
 }
