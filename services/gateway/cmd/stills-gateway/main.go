@@ -25,7 +25,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Drain()
-	store, err := openStore(ctx, cfg.Storage)
+	store, err := blob.Open(ctx, cfg.Storage)
 	if err != nil {
 		return err
 	}
@@ -41,12 +41,4 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	return svc.Run(ctx)
-}
-
-// openStore is S3 when configured, else the local directory.
-func openStore(ctx context.Context, s config.Storage) (blob.Store, error) {
-	if s.S3 != nil {
-		return blob.NewS3(ctx, *s.S3)
-	}
-	return blob.NewLocal(s.Dir)
 }
