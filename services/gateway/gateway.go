@@ -54,6 +54,7 @@ type Service struct {
 
 	mu        sync.Mutex
 	addr      string
+	listening chan struct{} // closed once addr is set
 	closeOnce sync.Once
 }
 
@@ -93,6 +94,8 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 		cache:   latest.New(store),
 		streams: streams,
 		warm:    make(chan string, 1024),
+
+		listening: make(chan struct{}),
 	}
 	s.follower = index.NewFollower(db, js, index.FollowerOptions{Log: cfg.Log, OnApplied: s.onApplied})
 	if err := registerIndexMetrics(cfg.Registerer, s); err != nil {
@@ -136,6 +139,17 @@ func (s *Service) Addr() string {
 	return s.addr
 }
 
+// WaitListening returns the HTTP address once Run has bound it, or the
+// context's error.
+func (s *Service) WaitListening(ctx context.Context) (string, error) {
+	select {
+	case <-s.listening:
+		return s.Addr(), nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
 // Close releases the index. Run closes it when it returns.
 func (s *Service) Close() error {
 	var err error
@@ -154,6 +168,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
+	close(s.listening)
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

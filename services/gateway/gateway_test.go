@@ -90,12 +90,11 @@ func (w *world) start() (*Service, func()) {
 	var once sync.Once
 	stop := func() { once.Do(func() { cancel(); wg.Wait() }) }
 	w.t.Cleanup(stop)
-	testutil.Eventually(w.t, 5*time.Second, func() error {
-		if s.Addr() == "" {
-			return errors.New("not listening")
-		}
-		return nil
-	})
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if _, err := s.WaitListening(wctx); err != nil {
+		w.t.Fatalf("not listening: %v", err)
+	}
 	return s, stop
 }
 
