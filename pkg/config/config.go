@@ -26,6 +26,7 @@ type Config struct {
 	Log         Log         `yaml:"log"`
 	Metrics     Metrics     `yaml:"metrics"`
 	Streams     []Stream    `yaml:"streams"`
+	Auth        Auth        `yaml:"auth"`
 }
 
 // HTTP configures the gateway.
@@ -216,6 +217,9 @@ func (c *Config) Validate() error {
 		case s.Bucket == "":
 			return &Error{"storage.s3.bucket", "must not be empty"}
 		}
+	}
+	if err := c.Auth.validate(); err != nil {
+		return err
 	}
 	if c.Thumbnailer.Workers < 0 || c.Thumbnailer.Workers > 256 {
 		return &Error{"thumbnailer.workers", "must be between 0 and 256"}

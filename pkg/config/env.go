@@ -106,6 +106,9 @@ func (c Config) Masked() Config {
 	if c.HTTP.AdminKey != "" {
 		c.HTTP.AdminKey = "***"
 	}
+	if c.Auth.TokenKey != "" {
+		c.Auth.TokenKey = "***"
+	}
 	if c.Storage.S3 != nil {
 		s3 := *c.Storage.S3
 		if s3.SecretKey != "" {
