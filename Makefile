@@ -4,9 +4,9 @@
 SHELL := /bin/sh
 # Pinned tools first; the machine's Go as a fallback.
 export PATH := $(CURDIR)/.tools/bin:$(PATH):/usr/local/go/bin
-# Integration tests exec the built binaries from here. Set only for go
-# test: the binaries refuse unknown STILLS_* variables (config overrides).
-TEST_ENV := STILLS_BIN_DIR=$(CURDIR)/bin
+# Integration tests exec the built binaries from here (not a STILLS_*
+# name: the binaries refuse unknown STILLS_* variables, config overrides).
+TEST_ENV := TEST_STILLS_BIN_DIR=$(CURDIR)/bin
 
 # Every module of go.work (proto, pkg, services/*).
 MODULES := $(shell awk '/^[[:space:]]*\.\//{ sub(/^[[:space:]]*\.\//, ""); print }' go.work)

@@ -25,7 +25,7 @@ type Process struct {
 
 // StartProcess runs bin with args as a child of the test, with env added
 // to the test's environment (later entries win). Inherited STILLS_*
-// variables (STILLS_BIN_DIR from make test, a developer's overrides) are
+// variables (TEST_STILLS_BIN_DIR from make test, a developer's overrides) are
 // dropped: the binaries read them as config overrides and refuse unknown
 // ones, so a child sees only the STILLS_* in env. Its stdout and stderr
 // are captured together; when the test fails the output is logged. At

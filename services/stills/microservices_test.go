@@ -17,14 +17,14 @@ import (
 	"github.com/stills-video/stills/pkg/testutil"
 )
 
-// binaries returns the directory of the built binaries: $STILLS_BIN_DIR
+// binaries returns the directory of the built binaries: $TEST_STILLS_BIN_DIR
 // (make test builds them first) or a fresh go build into a temp dir.
 func binaries(t *testing.T) string {
 	t.Helper()
-	if dir := os.Getenv("STILLS_BIN_DIR"); dir != "" {
+	if dir := os.Getenv("TEST_STILLS_BIN_DIR"); dir != "" {
 		for _, b := range []string{"stills-ingest", "stills-thumbnailer", "stills-gateway"} {
 			if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-				t.Fatalf("STILLS_BIN_DIR=%s: %v (run make build)", dir, err)
+				t.Fatalf("TEST_STILLS_BIN_DIR=%s: %v (run make build)", dir, err)
 			}
 		}
 		return dir
