@@ -98,6 +98,8 @@ type Stream struct {
 	SegmentDuration Duration   `yaml:"segment_duration" json:"segment_duration"`
 	Thumbnails      Thumbnails `yaml:"thumbnails" json:"thumbnails"`
 	DVR             DVR        `yaml:"dvr" json:"dvr"`
+	// RTSPTransport is "tcp" (default, when empty) or "udp".
+	RTSPTransport string `yaml:"rtsp_transport" json:"rtsp_transport,omitempty"`
 }
 
 // Thumbnails are the per-stream thumbnail settings.
@@ -257,6 +259,9 @@ func (s *Stream) Validate() error {
 	}
 	if err := ValidateSourceURL(s.URL); err != nil {
 		return &Error{"url", err.Error()}
+	}
+	if t := s.RTSPTransport; t != "" && t != "tcp" && t != "udp" {
+		return &Error{"rtsp_transport", `must be "tcp" or "udp"`}
 	}
 	if d := s.SegmentDuration.D(); d < 500*time.Millisecond || d > 10*time.Minute {
 		return &Error{"segment_duration", "must be between 500ms and 10m"}
