@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/streamname"
@@ -61,15 +59,5 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 		title = http.StatusText(status)
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	body, _ := json.Marshal(errorBody{
-		Errors: []errorItem{{Status: strconv.Itoa(status), Code: code, Title: title}},
-		Error:  title,
-	})
-	h := w.Header()
-	h.Del("ETag")
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	WriteProblem(w, status, code, title)
 }
