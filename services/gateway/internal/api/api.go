@@ -1,12 +1,16 @@
 // Package api is the gateway's HTTP surface (DESIGN §4): Flussonic-compatible
 // thumbnail URLs under /{name}/..., where a name may hold '/', plus
-// /healthz, /readyz and /metrics.
+// /healthz, /readyz, /metrics and /api/openapi.json. Other /api/ paths are
+// left to the admin API (404 here).
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -15,9 +19,18 @@ import (
 
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/config"
+	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
+	"github.com/stills-video/stills/services/gateway/internal/auth"
 	"github.com/stills-video/stills/services/gateway/internal/index"
 	"github.com/stills-video/stills/services/gateway/internal/latest"
+	"github.com/stills-video/stills/services/gateway/internal/live"
 )
+
+// Renderer renders the JPEG of a stored keyframe MP4 on demand and returns
+// the stored JPEG. A missing MP4 is ErrNotFound.
+type Renderer interface {
+	Render(ctx context.Context, req *stillsv1.RenderRequest) (*stillsv1.StoredObject, error)
+}
 
 // Deps are what the API serves from.
 type Deps struct {
@@ -29,9 +42,17 @@ type Deps struct {
 	Stream func(name string) (config.Stream, bool)
 	// Ready reports whether the index has caught up (/readyz).
 	Ready func() bool
+	// Auth checks play tokens; nil = open.
+	Auth *auth.Checker
+	// Render renders JPEGs of ondemand streams; nil = not available.
+	Render Renderer
+	// Hub feeds preview.mjpeg; nil = a private hub nothing publishes to.
+	Hub *live.Hub
 	// Now is the clock (recording_status.json?to=now); nil = time.Now.
-	Now        func() time.Time
-	Log        *slog.Logger
+	Now func() time.Time
+	Log *slog.Logger
+	// AccessLog gets one line per request; nil = Log.
+	AccessLog  *slog.Logger
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 }
@@ -39,6 +60,7 @@ type Deps struct {
 type api struct {
 	Deps
 	metrics *metrics
+	renders *renders
 }
 
 // New returns the router.
@@ -46,7 +68,11 @@ func New(d Deps) (http.Handler, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.AccessLog == nil {
+		d.AccessLog = d.Log
+	}
 	d.Log = d.Log.With("component", "api")
+	d.AccessLog = d.AccessLog.With("component", "access")
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -56,6 +82,9 @@ func New(d Deps) (http.Handler, error) {
 	if d.Stream == nil {
 		d.Stream = func(string) (config.Stream, bool) { return config.Stream{}, false }
 	}
+	if d.Hub == nil {
+		d.Hub = live.NewHub()
+	}
 	if d.Registerer == nil {
 		reg := prometheus.NewRegistry()
 		d.Registerer, d.Gatherer = reg, reg
@@ -63,34 +92,43 @@ func New(d Deps) (http.Handler, error) {
 	if d.Gatherer == nil {
 		d.Gatherer = prometheus.DefaultGatherer
 	}
-	m, err := newMetrics(d.Registerer)
+	m, err := newMetrics(d.Registerer, d.Hub)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	a := &api{Deps: d, metrics: m}
+	a := &api{Deps: d, metrics: m, renders: newRenders(d.Render)}
 
 	r := chi.NewRouter()
+	r.Use(a.instrument)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.Log, r, fmt.Errorf("%w: no such resource", ErrNotFound))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 		writeError(w, a.Log, r, fmt.Errorf("%w: %s", ErrMethod, r.Method))
 	})
+	metricsHandler := promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		r.MethodFunc(method, "/healthz", a.healthz)
 		r.MethodFunc(method, "/readyz", a.readyz)
-		r.Method(method, "/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+		r.MethodFunc(method, "/metrics", func(w http.ResponseWriter, r *http.Request) {
+			setRoute(w, "metrics")
+			metricsHandler.ServeHTTP(w, r)
+		})
+		r.MethodFunc(method, "/api/openapi.json", a.openapi)
 		r.MethodFunc(method, "/*", a.serveStream)
 	}
+	r.MethodFunc(http.MethodOptions, "/*", preflight)
 	return r, nil
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
+	setRoute(w, "healthz")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	setRoute(w, "readyz")
 	if !a.Ready() {
 		writeError(w, a.Log, r, fmt.Errorf("%w: index catching up with THUMBS", ErrNotReady))
 		return
@@ -98,26 +136,51 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "applied_seq": a.Index.LastApplied()})
 }
 
-// serveStream dispatches every /{name}/... URL.
+// serveStream dispatches every /{name}/... URL: parse, play token, stream
+// settings, then the form's handler.
 func (a *api) serveStream(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	label := "unknown"
-	defer func() { a.metrics.observe(label, sw.status, time.Since(start)) }()
-
-	rt, err := parsePath(r.URL.Path)
-	if err != nil {
-		writeError(sw, a.Log, r, err)
+	if strings.HasPrefix(r.URL.Path, "/api/") { // the admin API's, when mounted
+		writeError(w, a.Log, r, fmt.Errorf("%w: no such resource", ErrNotFound))
 		return
 	}
-	label = rt.kind.String()
-	st, err := a.stream(rt.name)
+	rt, err := parsePath(r.URL.Path)
 	if err == nil {
-		err = a.serve(sw, r, rt, st)
+		setRoute(w, rt.kind.String())
+		err = a.authorize(r, rt.name)
+	}
+	var st config.Stream
+	if err == nil {
+		st, err = a.stream(rt.name)
+	}
+	if err == nil {
+		err = a.serve(w, r, rt, st)
 	}
 	if err != nil {
-		writeError(sw, a.Log, r, err)
+		writeError(w, a.Log, r, err)
 	}
+}
+
+// authorize checks the play token of a request for stream name. The token
+// is the one ?token= value; several are refused.
+func (a *api) authorize(r *http.Request, name string) error {
+	if !a.Auth.Enabled() {
+		return nil
+	}
+	var token string
+	if tokens := r.URL.Query()["token"]; len(tokens) > 1 {
+		return fmt.Errorf("%w: several tokens", auth.ErrMalformed)
+	} else if len(tokens) == 1 {
+		token = tokens[0]
+	}
+	return a.Auth.Check(r.Context(), name, token, clientIP(r))
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // stream returns the settings of name: configured, or defaults for a
@@ -137,39 +200,33 @@ func (a *api) stream(name string) (config.Stream, error) {
 }
 
 func (a *api) serve(w http.ResponseWriter, r *http.Request, rt route, st config.Stream) error {
-	jpeg := rt.kind == kindPreviewJPEG || rt.kind == kindDateJPEG || rt.kind == kindUnixJPEG ||
-		rt.kind == kindUnixPreviewJPEG
-	if jpeg && st.Thumbnails.Enabled == config.ModeDisabled {
-		return fmt.Errorf("%w: JPEG thumbnails are disabled for stream %q", ErrForbidden, rt.name)
+	if rt.kind.isJPEG() {
+		if st.Thumbnails.Enabled == config.ModeDisabled {
+			return fmt.Errorf("%w: JPEG thumbnails are disabled for stream %q", ErrForbidden, rt.name)
+		}
+		var err error
+		if rt.want, err = parseSize(r.URL.Query()); err != nil {
+			return err
+		}
 	}
 	switch rt.kind {
 	case kindPreviewJPEG:
-		return a.previewJPEG(w, r, rt.name)
+		return a.previewJPEG(w, r, rt, st)
+	case kindPreviewMJPEG:
+		return a.previewMJPEG(w, r, rt)
 	case kindPreviewMP4:
 		return a.previewMP4(w, r, rt.name)
 	case kindStatus:
 		return a.recordingStatus(w, r, st)
 	case kindDateJPEG:
-		return a.dateJPEG(w, r, rt)
+		return a.dateJPEG(w, r, rt, st)
 	case kindDateMP4:
 		return a.dateMP4(w, r, rt)
 	case kindUnixPreviewJPEG:
 		return a.unixPreviewJPEG(w, r, rt)
 	case kindUnixJPEG:
-		return a.unixJPEG(w, r, rt)
+		return a.unixJPEG(w, r, rt, st)
 	default: // kindUnixPreviewMP4
 		return a.unixPreviewMP4(w, r, rt)
 	}
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

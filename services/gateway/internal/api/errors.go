@@ -8,6 +8,8 @@ import (
 
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/streamname"
+	"github.com/stills-video/stills/services/gateway/internal/auth"
+	"github.com/stills-video/stills/services/gateway/internal/render"
 )
 
 // Sentinel errors; handlers wrap them with a message the client may read.
@@ -36,10 +38,17 @@ func classify(err error) (status int, code string, public bool) {
 	switch {
 	case errors.Is(err, ErrBadRequest), errors.Is(err, streamname.ErrInvalid):
 		return http.StatusBadRequest, "bad_request", true
+	case errors.Is(err, auth.ErrUnavailable):
+		return http.StatusServiceUnavailable, "auth_unavailable", true
+	case errors.Is(err, auth.ErrMissing), errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrExpired),
+		errors.Is(err, auth.ErrForged), errors.Is(err, auth.ErrDenied):
+		return http.StatusForbidden, "forbidden", true
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden, "forbidden", true
-	case errors.Is(err, ErrNotFound), errors.Is(err, blob.ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, blob.ErrNotFound), errors.Is(err, render.ErrNotFound):
 		return http.StatusNotFound, "not_found", true
+	case errors.Is(err, render.ErrUnavailable):
+		return http.StatusServiceUnavailable, "unavailable", false
 	case errors.Is(err, ErrMethod):
 		return http.StatusMethodNotAllowed, "method_not_allowed", true
 	case errors.Is(err, ErrNotReady):

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stills-video/stills/services/gateway/internal/live"
 )
 
 type metrics struct {
@@ -12,7 +14,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, hub *live.Hub) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stills_gateway_requests_total",
@@ -24,7 +26,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5},
 		}, []string{"route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+	viewers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stills_gateway_mjpeg_viewers",
+		Help: "Open preview.mjpeg responses.",
+	}, func() float64 { return float64(hub.Total()) })
+	dropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "stills_gateway_mjpeg_dropped_total",
+		Help: "preview.mjpeg viewers dropped for being too slow.",
+	}, func() float64 { return float64(hub.Dropped()) })
+	for _, c := range []prometheus.Collector{m.requests, m.duration, viewers, dropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -21,18 +21,29 @@ const (
 	kindUnixPreviewJPEG             // {name}/{unix}-preview.jpg
 	kindUnixJPEG                    // {name}/{unix}.jpg
 	kindUnixPreviewMP4              // {name}/{unix}-preview.mp4
+	kindPreviewMJPEG                // {name}/preview.mjpeg
 )
 
 var kindNames = [...]string{"preview_jpg", "preview_mp4", "recording_status", "dvr_jpg", "dvr_mp4",
-	"unix_preview_jpg", "unix_jpg", "unix_preview_mp4"}
+	"unix_preview_jpg", "unix_jpg", "unix_preview_mp4", "preview_mjpeg"}
 
 func (k kind) String() string { return kindNames[k] }
+
+// isJPEG reports whether the form serves JPEGs (403 when they are off).
+func (k kind) isJPEG() bool {
+	switch k {
+	case kindPreviewJPEG, kindPreviewMJPEG, kindDateJPEG, kindUnixJPEG, kindUnixPreviewJPEG:
+		return true
+	}
+	return false
+}
 
 // route is a parsed stream URL.
 type route struct {
 	name string
 	kind kind
 	unix int64 // the second of the date and unix forms
+	want size  // ?width=&height= of JPEG forms
 }
 
 // maxUnix bounds {unix} (year 9999).
@@ -63,6 +74,8 @@ func parseFile(prefix, file string) (route, error) {
 		return route{name: prefix, kind: kindPreviewJPEG}, nil
 	case "preview.mp4":
 		return route{name: prefix, kind: kindPreviewMP4}, nil
+	case "preview.mjpeg":
+		return route{name: prefix, kind: kindPreviewMJPEG}, nil
 	case "recording_status.json":
 		return route{name: prefix, kind: kindStatus}, nil
 	}

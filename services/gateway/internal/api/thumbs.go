@@ -2,13 +2,14 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/pkg/layout"
 	"github.com/stills-video/stills/services/gateway/internal/index"
 	"github.com/stills-video/stills/services/gateway/internal/latest"
@@ -20,19 +21,39 @@ const (
 	cacheImmutable = "public, max-age=31536000, immutable"
 )
 
-func (a *api) previewJPEG(w http.ResponseWriter, r *http.Request, name string) error {
-	e, ok, err := a.Index.Latest(name)
+func (a *api) previewJPEG(w http.ResponseWriter, r *http.Request, rt route, st config.Stream) error {
+	e, ok, err := a.Index.Latest(rt.name)
 	if err != nil {
 		return err
 	}
-	o, has := pickJPEG(r, e)
-	if !ok || !has {
-		return fmt.Errorf("%w: no thumbnail of stream %q yet", ErrNotFound, name)
+	if !ok {
+		return fmt.Errorf("%w: no thumbnail of stream %q yet", ErrNotFound, rt.name)
 	}
-	return a.sendLatest(w, r, name, latest.JPEG, e, o, "image/jpeg")
+	o, err := a.jpegOf(r.Context(), st, e, rt.want)
+	if err != nil {
+		return err
+	}
+	return a.sendLatest(w, r, rt.name, latest.JPEG, e, o, "image/jpeg")
 }
 
+// previewMP4 serves the newest MP4, or with ?from= the MP4 of the first
+// keyframe at or after that time.
 func (a *api) previewMP4(w http.ResponseWriter, r *http.Request, name string) error {
+	if from := r.URL.Query().Get("from"); from != "" {
+		unix, err := parseUnixParam(from, 0, a.Now().Unix())
+		if err != nil {
+			return err
+		}
+		n, ok, err := a.Index.FirstAtOrAfter(name, unix*1000)
+		if err != nil {
+			return err
+		}
+		if !ok || !n.HasMP4() {
+			return fmt.Errorf("%w: no preview of stream %q at or after %d", ErrNotFound, name, unix)
+		}
+		w.Header().Set("Content-Location", mp4URL(name, n))
+		return a.sendArchive(w, r, name, latest.MP4, n, n.MP4, "video/mp4", cacheNoCache)
+	}
 	e, ok, err := a.Index.Latest(name)
 	if err != nil {
 		return err
@@ -44,13 +65,19 @@ func (a *api) previewMP4(w http.ResponseWriter, r *http.Request, name string) er
 }
 
 // dateJPEG serves the exact second, else redirects to the nearest one.
-func (a *api) dateJPEG(w http.ResponseWriter, r *http.Request, rt route) error {
+func (a *api) dateJPEG(w http.ResponseWriter, r *http.Request, rt route, st config.Stream) error {
 	e, ok, err := a.Index.Second(rt.name, rt.unix)
 	if err != nil {
 		return err
 	}
-	if o, has := pickJPEG(r, e); ok && has {
-		return a.sendArchive(w, r, rt.name, latest.JPEG, e, o, "image/jpeg", cacheImmutable)
+	if ok {
+		o, err := a.jpegOf(r.Context(), st, e, rt.want)
+		if err == nil {
+			return a.sendArchive(w, r, rt.name, latest.JPEG, e, o, "image/jpeg", cacheImmutable)
+		}
+		if !errors.Is(err, errNoJPEG) {
+			return err
+		}
 	}
 	n, ok, err := a.Index.Nearest(rt.name, rt.unix*1000)
 	if err != nil {
@@ -78,6 +105,8 @@ func (a *api) dateMP4(w http.ResponseWriter, r *http.Request, rt route) error {
 	return a.unixPreviewMP4(w, r, rt)
 }
 
+// unixPreviewJPEG redirects to the date URL of the nearest keyframe (which
+// renders on demand when only its MP4 is stored).
 func (a *api) unixPreviewJPEG(w http.ResponseWriter, r *http.Request, rt route) error {
 	n, ok, err := a.Index.Nearest(rt.name, rt.unix*1000)
 	if err != nil {
@@ -90,14 +119,17 @@ func (a *api) unixPreviewJPEG(w http.ResponseWriter, r *http.Request, rt route) 
 	return nil
 }
 
-func (a *api) unixJPEG(w http.ResponseWriter, r *http.Request, rt route) error {
+func (a *api) unixJPEG(w http.ResponseWriter, r *http.Request, rt route, st config.Stream) error {
 	n, ok, err := a.Index.Nearest(rt.name, rt.unix*1000)
 	if err != nil {
 		return err
 	}
-	o, has := pickJPEG(r, n)
-	if !ok || !has {
+	if !ok {
 		return fmt.Errorf("%w: no JPEG of stream %q near %d", ErrNotFound, rt.name, rt.unix)
+	}
+	o, err := a.jpegOf(r.Context(), st, n, rt.want)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Location", jpegURL(rt.name, n))
 	return a.sendArchive(w, r, rt.name, latest.JPEG, n, o, "image/jpeg", cacheNoCache)
@@ -120,17 +152,10 @@ func (a *api) unixPreviewMP4(w http.ResponseWriter, r *http.Request, rt route) e
 	return nil
 }
 
-// pickJPEG chooses the JPEG of e to serve. It is the seam for the
-// width/height query (served from the configured sizes): for now the
-// canonical one.
-func pickJPEG(_ *http.Request, e index.Entry) (index.Object, bool) {
-	return e.JPEG()
-}
-
 // sendLatest serves a stream's newest object from the latest cache.
 func (a *api) sendLatest(w http.ResponseWriter, r *http.Request, name string, k latest.Kind, e index.Entry, o index.Object, ctype string) error {
 	etag := etagOf(e, o)
-	setHeaders(w, ctype, etag, cacheNoCache)
+	setHeaders(w, ctype, etag, cacheNoCache, e)
 	if notModified(r, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -139,7 +164,7 @@ func (a *api) sendLatest(w http.ResponseWriter, r *http.Request, name string, k 
 	if err != nil {
 		return err
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b.Data))
+	http.ServeContent(w, r, "", e.Time(), bytes.NewReader(b.Data))
 	return nil
 }
 
@@ -147,7 +172,7 @@ func (a *api) sendLatest(w http.ResponseWriter, r *http.Request, name string, k 
 // newest one.
 func (a *api) sendArchive(w http.ResponseWriter, r *http.Request, name string, k latest.Kind, e index.Entry, o index.Object, ctype, cacheControl string) error {
 	etag := etagOf(e, o)
-	setHeaders(w, ctype, etag, cacheControl)
+	setHeaders(w, ctype, etag, cacheControl, e)
 	if notModified(r, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -161,15 +186,18 @@ func (a *api) sendArchive(w http.ResponseWriter, r *http.Request, name string, k
 			return fmt.Errorf("get %s: %w", o.Key, err)
 		}
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+	http.ServeContent(w, r, "", e.Time(), bytes.NewReader(data))
 	return nil
 }
 
-func setHeaders(w http.ResponseWriter, ctype, etag, cacheControl string) {
+// setHeaders sets the validators and caching of an object response;
+// Last-Modified is the keyframe time.
+func setHeaders(w http.ResponseWriter, ctype, etag, cacheControl string, e index.Entry) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheControl)
+	h.Set("Last-Modified", e.Time().Format(http.TimeFormat))
 }
 
 // etagOf is a strong validator of an object: entry time, key and size.

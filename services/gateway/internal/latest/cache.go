@@ -27,12 +27,26 @@ type Blob struct {
 	Data   []byte
 }
 
+// slot holds the objects of the newest entry of a stream (one per JPEG
+// size, or the MP4).
 type slot struct {
 	mu sync.Mutex // held while fetching: one fetch per slot at a time
-	b  *Blob
+	bs []*Blob
 }
 
-// Cache holds one Blob per stream and Kind.
+func (s *slot) find(key string) *Blob {
+	for _, b := range s.bs {
+		if b.Key == key {
+			return b
+		}
+	}
+	return nil
+}
+
+// maxSizes bounds the JPEG sizes cached per stream.
+const maxSizes = 8
+
+// Cache holds the newest objects per stream and Kind.
 type Cache struct {
 	store blob.Store
 	mu    sync.Mutex
@@ -62,16 +76,19 @@ func (c *Cache) Get(ctx context.Context, stream string, k Kind, key string, time
 	s := c.slot(stream, k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.b != nil && s.b.Key == key && s.b.TimeMs == timeMs {
-		return s.b, nil
+	if b := s.find(key); b != nil && b.TimeMs == timeMs {
+		return b, nil
 	}
 	data, err := c.store.Get(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("latest: %w", err)
 	}
 	b := &Blob{Key: key, TimeMs: timeMs, Data: data}
-	if s.b == nil || s.b.TimeMs <= timeMs {
-		s.b = b
+	switch {
+	case len(s.bs) == 0 || s.bs[0].TimeMs < timeMs:
+		s.bs = []*Blob{b}
+	case s.bs[0].TimeMs == timeMs && len(s.bs) < maxSizes:
+		s.bs = append(s.bs, b)
 	}
 	return b, nil
 }
@@ -81,8 +98,8 @@ func (c *Cache) Peek(stream string, k Kind, key string) (*Blob, bool) {
 	s := c.slot(stream, k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.b != nil && s.b.Key == key {
-		return s.b, true
+	if b := s.find(key); b != nil {
+		return b, true
 	}
 	return nil, false
 }

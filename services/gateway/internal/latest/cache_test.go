@@ -51,3 +51,33 @@ func TestCache(t *testing.T) {
 		t.Fatal("forgotten stream still cached")
 	}
 }
+
+func TestCacheSizes(t *testing.T) {
+	ctx := context.Background()
+	store, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"c/1.jpg": "big", "c/1-320x180.jpg": "small", "c/2.jpg": "next"} {
+		if err := store.Put(ctx, k, []byte(v), "image/jpeg"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := New(store)
+	for _, k := range []string{"c/1.jpg", "c/1-320x180.jpg"} {
+		if _, err := c.Get(ctx, "c", JPEG, k, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"c/1.jpg", "c/1-320x180.jpg"} {
+		if _, ok := c.Peek("c", JPEG, k); !ok {
+			t.Fatalf("size %s of the newest entry not kept", k)
+		}
+	}
+	if _, err := c.Get(ctx, "c", JPEG, "c/2.jpg", 2000); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Peek("c", JPEG, "c/1-320x180.jpg"); ok {
+		t.Fatal("a newer entry must replace every size of the older one")
+	}
+}
