@@ -6,50 +6,65 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
 )
 
-// clip is a raw H.264 stream cut into access units.
+// clip is a coded video cut into access units, played in a loop.
 type clip struct {
-	aus      []clipAU
-	frameDur time.Duration
+	codec stillsv1.Codec
+	aus   []clipAU
+	// loop is the duration of one pass: access unit i of pass k is due at
+	// k*loop + aus[i].at.
+	loop time.Duration
 }
 
 type clipAU struct {
 	nalus    [][]byte
 	keyframe bool
+	at       time.Duration // since the first access unit, increasing
 }
 
 // defaultFPS paces a stream whose SPS carries no timing information.
 const defaultFPS = 25
 
-// parseClip cuts a raw Annex-B H.264 byte stream into access units. The
-// frame rate comes from the SPS timing info (25 fps when absent).
-func parseClip(data []byte) (*clip, error) {
+// parseClip cuts a raw Annex-B H.264 or H.265 byte stream into access
+// units, paced at the SPS frame rate (25 fps when absent).
+func parseClip(data []byte, codec stillsv1.Codec) (*clip, error) {
 	nalus, err := splitAnnexB(data)
 	if err != nil {
 		return nil, err
 	}
-	c := &clip{frameDur: time.Second / defaultFPS}
-	for _, au := range groupAccessUnits(nalus) {
-		c.aus = append(c.aus, clipAU{nalus: au, keyframe: h264.IsRandomAccess(au)})
-	}
+	frame := time.Second / defaultFPS
 	for _, n := range nalus {
-		if h264.NALUType(n[0]&0x1f) != h264.NALUTypeSPS {
+		if !isSPS(codec, n) {
 			continue
 		}
-		var sps h264.SPS
-		if err := sps.Unmarshal(n); err != nil {
-			return nil, fmt.Errorf("%w: sps: %v", ErrNoVideo, err)
+		fps := spsFPS(codec, n)
+		if fps < 0 {
+			return nil, fmt.Errorf("%w: unparsable SPS", ErrNoVideo)
 		}
-		if fps := sps.FPS(); fps >= 1 && fps <= 240 {
-			c.frameDur = time.Duration(float64(time.Second) / fps)
+		if fps >= 1 && fps <= 240 {
+			frame = time.Duration(float64(time.Second) / fps)
 		}
 		break
 	}
+	c := &clip{codec: codec}
+	for i, au := range groupAccessUnits(codec, nalus) {
+		c.aus = append(c.aus, clipAU{nalus: au, keyframe: IsKeyframe(codec, au), at: time.Duration(i) * frame})
+	}
+	c.loop = time.Duration(len(c.aus)) * frame
 	if !hasKeyframe(c.aus) {
-		return nil, fmt.Errorf("%w: no IDR picture", ErrNoVideo)
+		return nil, fmt.Errorf("%w: no keyframe", ErrNoVideo)
 	}
 	return c, nil
+}
+
+func isSPS(codec stillsv1.Codec, n []byte) bool {
+	if codec == stillsv1.Codec_CODEC_H265 {
+		return len(n) > 1 && H265Type(n) == h265SPS
+	}
+	return h264.NALUType(n[0]&0x1f) == h264.NALUTypeSPS
 }
 
 func hasKeyframe(aus []clipAU) bool {
@@ -93,26 +108,16 @@ func splitAnnexB(data []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// groupAccessUnits groups NAL units into access units (H.264 7.4.1.2.3): a
-// new one starts at an access unit delimiter, SPS, PPS, SEI or prefix NAL
-// after a picture's slices, or at a slice with first_mb_in_slice == 0.
-func groupAccessUnits(nalus [][]byte) [][][]byte {
+// groupAccessUnits groups NAL units into access units: a new one starts
+// at a delimiter, parameter set or SEI after a picture's slices, or at the
+// first slice of the next picture (see startsAccessUnit).
+func groupAccessUnits(codec stillsv1.Codec, nalus [][]byte) [][][]byte {
 	var aus [][][]byte
 	var cur [][]byte
 	sawSlice := false
 	for _, n := range nalus {
-		typ := h264.NALUType(n[0] & 0x1f)
-		isSlice := typ >= h264.NALUTypeNonIDR && typ <= h264.NALUTypeIDR
-		starts := false
-		switch {
-		case typ == h264.NALUTypeNonIDR, typ == h264.NALUTypeIDR, typ == h264.NALUTypeDataPartitionA:
-			starts = sawSlice && len(n) > 1 && n[1]&0x80 != 0 // ue(v) first_mb_in_slice == 0
-		case typ == h264.NALUTypeAccessUnitDelimiter, typ == h264.NALUTypeSPS,
-			typ == h264.NALUTypePPS, typ == h264.NALUTypeSEI,
-			typ >= 14 && typ <= 18:
-			starts = sawSlice
-		}
-		if starts {
+		starts, isSlice := startsAccessUnit(codec, n)
+		if starts && sawSlice {
 			aus = append(aus, cur)
 			cur, sawSlice = nil, false
 		}

@@ -20,15 +20,18 @@ const MaxFileBytes = 256 << 20
 var fakeClipData []byte
 
 // loadFakeClip parses the embedded clip once; every fake:// stream shares it.
-var loadFakeClip = sync.OnceValues(func() (*clip, error) { return parseClip(fakeClipData) })
+var loadFakeClip = sync.OnceValues(func() (*clip, error) { return parseClip(fakeClipData, stillsv1.Codec_CODEC_H264) })
 
-// newFileSource loops a raw Annex-B H.264 file (read at every Run, so a
-// file that appears later or changes is picked up on the next retry).
+// newFileSource loops a file: MPEG-TS (.ts, .m2ts, .mts), raw H.265
+// (.h265, .hevc, .265) or raw H.264 (anything else). It is read at every
+// Run, so a file that appears later or changes is picked up on the next
+// retry.
 func newFileSource(path string) *loopSource {
 	load := func() (*clip, error) {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".ts", ".mts", ".m2ts", ".mp4", ".mkv", ".hevc", ".h265", ".265":
-			return nil, fmt.Errorf("%w: %s (raw H.264 Annex-B only)", ErrUnsupported, filepath.Ext(path))
+		ext := strings.ToLower(filepath.Ext(path))
+		switch ext {
+		case ".mp4", ".mkv", ".mov":
+			return nil, fmt.Errorf("%w: %s (MPEG-TS or raw Annex-B H.264/H.265 only)", ErrUnsupported, ext)
 		}
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -41,7 +44,13 @@ func newFileSource(path string) *loopSource {
 		if err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
-		return parseClip(data)
+		switch ext {
+		case ".ts", ".m2ts", ".mts":
+			return parseTS(data)
+		case ".h265", ".hevc", ".265":
+			return parseClip(data, stillsv1.Codec_CODEC_H265)
+		}
+		return parseClip(data, stillsv1.Codec_CODEC_H264)
 	}
 	return &loopSource{load: load, name: "file://" + path}
 }
@@ -53,28 +62,31 @@ type loopSource struct {
 	name string
 }
 
+// tick is how often a loop wakes up to emit what is due.
+const tick = 10 * time.Millisecond
+
 func (s *loopSource) Run(ctx context.Context, emit func(AccessUnit)) error {
 	c, err := s.load()
 	if err != nil {
 		return err
 	}
-	// Frame n is due at start + n*frameDur: the ticker only wakes us up;
-	// the schedule is absolute, so it never drifts and a late wake-up
-	// catches up.
+	// Access unit i of pass k is due at start + k*loop + at(i): the ticker
+	// only wakes us up; the schedule is absolute, so it never drifts and a
+	// late wake-up catches up.
 	start := time.Now()
-	tick := time.NewTicker(c.frameDur)
-	defer tick.Stop()
+	tk := time.NewTicker(tick)
+	defer tk.Stop()
 	for n := 0; ; {
 		now := time.Now()
 		for {
-			pts := time.Duration(n) * c.frameDur
+			au := c.aus[n%len(c.aus)]
+			pts := time.Duration(n/len(c.aus))*c.loop + au.at
 			due := start.Add(pts)
 			if due.After(now) {
 				break
 			}
-			au := c.aus[n%len(c.aus)]
 			emit(AccessUnit{
-				Codec:      stillsv1.Codec_CODEC_H264,
+				Codec:      c.codec,
 				NALUs:      au.nalus,
 				IsKeyframe: au.keyframe,
 				Time:       due.UTC(),
@@ -85,7 +97,7 @@ func (s *loopSource) Run(ctx context.Context, emit func(AccessUnit)) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-tk.C:
 		}
 	}
 }

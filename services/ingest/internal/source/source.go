@@ -1,7 +1,7 @@
 // Package source reads access units from the places a stream URL can point
-// to: fake://NAME (a built-in looping test picture), file:///path.h264 (a raw
-// Annex-B file looped in real time) and rtsp:// / rtsps:// (gortsplib
-// client over TCP).
+// to: fake://NAME (a built-in looping test picture), file:///path (MPEG-TS or
+// raw Annex-B H.264/H.265, looped in real time) and rtsp:// / rtsps://
+// (gortsplib client, TCP or UDP, H.264 or H.265).
 package source
 
 import (
@@ -20,7 +20,8 @@ type AccessUnit struct {
 	// NALUs without start codes, in decode order. Shared with the source:
 	// read-only.
 	NALUs [][]byte
-	// IsKeyframe is true for a random access point (H.264 IDR).
+	// IsKeyframe is true for a random access point (H.264 IDR, H.265
+	// IRAP).
 	IsKeyframe bool
 	// Time is the UTC wall time of the picture, monotonic within a Run.
 	Time time.Time
@@ -44,6 +45,8 @@ type Options struct {
 	// ReadTimeout of RTSP: no data for this long fails the session;
 	// default 10 s.
 	ReadTimeout time.Duration
+	// Transport of RTSP: "tcp" (default) or "udp".
+	Transport string
 }
 
 func (o Options) withDefaults() Options {

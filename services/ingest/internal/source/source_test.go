@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/stills-video/stills/pkg/testutil"
+	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
 )
 
 func TestFakeClipParses(t *testing.T) {
@@ -30,8 +31,8 @@ func TestFakeClipParses(t *testing.T) {
 			}
 		}
 	}
-	if len(c.aus) != 750 || keys != 30 || c.frameDur != 40*time.Millisecond {
-		t.Fatalf("%d access units, %d keyframes, frame %v; want 750, 30, 40ms", len(c.aus), keys, c.frameDur)
+	if len(c.aus) != 750 || keys != 30 || c.loop != 30*time.Second || c.aus[1].at != 40*time.Millisecond {
+		t.Fatalf("%d access units, %d keyframes, loop %v, frame %v; want 750, 30, 30s, 40ms", len(c.aus), keys, c.loop, c.aus[1].at)
 	}
 }
 
@@ -160,6 +161,8 @@ func TestFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.h264")
 	testutil.Must(t, os.WriteFile(garbage, []byte("not a video at all"), 0o644))
+	garbageTS := filepath.Join(dir, "garbage.ts")
+	testutil.Must(t, os.WriteFile(garbageTS, bytes.Repeat([]byte{0x47, 1, 2, 3}, 1000), 0o644))
 	noIDR := filepath.Join(dir, "noidr.h264")
 	testutil.Must(t, os.WriteFile(noIDR, []byte{0, 0, 0, 1, 0x41, 0x9a, 0, 0, 1, 0x41, 0x9b}, 0o644))
 	tests := []struct {
@@ -168,7 +171,8 @@ func TestFileErrors(t *testing.T) {
 		want error
 	}{
 		{"missing", "file://" + filepath.Join(dir, "missing.h264"), os.ErrNotExist},
-		{"mpeg-ts not supported", "file://" + filepath.Join(dir, "clip.ts"), ErrUnsupported},
+		{"mp4 not supported", "file://" + filepath.Join(dir, "clip.mp4"), ErrUnsupported},
+		{"garbage mpeg-ts", "file://" + garbageTS, ErrNoVideo},
 		{"not annex-b", "file://" + garbage, ErrNoVideo},
 		{"no keyframe", "file://" + noIDR, ErrNoVideo},
 	}
@@ -247,7 +251,7 @@ func TestGroupAccessUnits(t *testing.T) {
 	sps, pps, sei, aud := []byte{0x67, 1}, []byte{0x68, 1}, []byte{0x06, 1}, []byte{0x09, 0xf0}
 	idrA, idrB := []byte{0x65, 0x88}, []byte{0x65, 0x40} // first_mb 0, then another slice of the same picture
 	p1, p2 := []byte{0x41, 0x9a}, []byte{0x41, 0x9b}
-	got := groupAccessUnits([][]byte{sps, pps, sei, idrA, idrB, p1, p2, aud, p1, sps, pps, idrA})
+	got := groupAccessUnits(stillsv1.Codec_CODEC_H264, [][]byte{sps, pps, sei, idrA, idrB, p1, p2, aud, p1, sps, pps, idrA})
 	want := [][][]byte{{sps, pps, sei, idrA, idrB}, {p1}, {p2}, {aud, p1}, {sps, pps, idrA}}
 	if len(got) != len(want) {
 		t.Fatalf("%d access units %x, want %d", len(got), got, len(want))
@@ -276,14 +280,14 @@ func TestWallClock(t *testing.T) {
 		{"after re-anchoring", 11 * time.Second, 900000 + 3*90000, 11 * time.Second, 3 * time.Second},
 	}
 	for _, tt := range tests {
-		got, pts := w.at(now.Add(tt.recv), tt.pts, 90000)
+		got, pts := w.at(now.Add(tt.recv), tt.pts, 90000, time.Time{})
 		if !got.Equal(now.Add(tt.want)) || pts != tt.wantPTS || got.Location() != time.UTC {
 			t.Errorf("%s: at %v pts %v, want %v pts %v (UTC)", tt.name, got.Sub(now), pts, tt.want, tt.wantPTS)
 		}
 	}
 	// 30 hours of 90 kHz ticks must not overflow.
 	long := int64(30*3600) * 90000
-	if got, _ := (&wallClock{started: true, base: now, pts0: 0}).at(now.Add(30*time.Hour), long, 90000); !got.Equal(now.Add(30 * time.Hour)) {
+	if got, _ := (&wallClock{started: true, base: now, pts0: 0}).at(now.Add(30*time.Hour), long, 90000, time.Time{}); !got.Equal(now.Add(30 * time.Hour)) {
 		t.Errorf("30 h: %v", got.Sub(now))
 	}
 }
