@@ -22,6 +22,7 @@ type metrics struct {
 	reconnects   *prometheus.CounterVec
 	sourceErrors *prometheus.CounterVec
 	status       *prometheus.GaugeVec
+	leases       prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,6 +39,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "stills_ingest_stream_status",
 			Help: "1 for the stream's current status, 0 for the others.",
 		}, []string{"stream", "status"}),
+		leases: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stills_ingest_leases_held",
+			Help: "Streams this ingest holds the lease of (with a stream store).",
+		}),
 	}
 	var err error
 	if m.reconnects, err = promreg.Register(reg, m.reconnects); err != nil {
@@ -47,6 +52,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	if m.status, err = promreg.Register(reg, m.status); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if m.leases, err = promreg.Register(reg, m.leases); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return m, nil

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ func (s *Service) Status() []StreamStatus {
 	out := make([]StreamStatus, 0, len(s.streams))
 	for _, st := range s.streams {
 		if p := s.pulls[st.Name]; p != nil {
-			out = append(out, p.status())
+			out = append(out, p.status(s.cfg.KeyframeTimeout))
 			continue
 		}
 		out = append(out, StreamStatus{Name: st.Name, URL: source.Redact(st.URL), Status: StatusOffline})
@@ -50,8 +51,9 @@ type pull struct {
 	done   chan struct{}
 	secret string // the URL's password, masked out of error texts
 
-	mu sync.Mutex
-	st StreamStatus
+	mu    sync.Mutex
+	st    StreamStatus
+	since time.Time // online since
 }
 
 func newPull(st config.Stream) *pull {
@@ -75,10 +77,23 @@ func (p *pull) stop() {
 	<-p.done
 }
 
-func (p *pull) status() StreamStatus {
+// status is the stream's state; an online stream without a keyframe for
+// keyframeTimeout (since it came online or since the last one) says so in
+// its error.
+func (p *pull) status(keyframeTimeout time.Duration) StreamStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.st
+	st := p.st
+	if st.Status == StatusOnline {
+		last := st.LastKeyframeAt
+		if p.since.After(last) {
+			last = p.since
+		}
+		if d := time.Since(last); d > keyframeTimeout {
+			st.LastError = fmt.Sprintf("no keyframe for %v", d.Round(time.Second))
+		}
+	}
+	return st
 }
 
 func (s *Service) runPull(ctx context.Context, p *pull) {
@@ -87,16 +102,21 @@ func (s *Service) runPull(ctx context.Context, p *pull) {
 	log := s.log.With("stream", name, "url", source.Redact(p.stream.URL))
 	setStatus := func(st string) {
 		p.mu.Lock()
+		changed := p.st.Status != st
 		p.st.Status = st
 		if st == StatusOnline {
 			p.st.LastError = ""
+			p.since = time.Now()
 		}
 		p.mu.Unlock()
 		s.m.setStatus(name, st)
+		if changed {
+			s.kickStatus()
+		}
 	}
 	defer setStatus(StatusOffline)
 
-	src, err := source.Open(p.stream.URL, source.Options{Log: log, ReadTimeout: s.cfg.ReadTimeout})
+	src, err := source.Open(p.stream.URL, source.Options{Log: log, ReadTimeout: s.cfg.ReadTimeout, Transport: p.stream.RTSPTransport})
 	if err != nil { // validated URLs open; nothing to retry
 		p.fail(err)
 		setStatus(StatusError)
@@ -106,6 +126,7 @@ func (s *Service) runPull(ctx context.Context, p *pull) {
 	}
 	seg := segmenter.New(p.stream.SegmentDuration.D())
 	bo := newBackoff(s.cfg.RetryMin, s.cfg.RetryMax)
+	var lastKey time.Time // keyframe times are kept increasing across sessions
 	for {
 		setStatus(StatusStarting)
 		online := false
@@ -114,7 +135,13 @@ func (s *Service) runPull(ctx context.Context, p *pull) {
 				online = true
 				bo.reset()
 				setStatus(StatusOnline)
-				log.Info("stream online")
+				log.Info("stream online", "codec", au.Codec.String())
+			}
+			if au.IsKeyframe {
+				if !au.Time.After(lastKey) {
+					au.Time = lastKey.Add(time.Millisecond)
+				}
+				lastKey = au.Time
 			}
 			sg, ok, err := seg.Push(au)
 			if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/stills-video/stills/pkg/bus"
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/pkg/natsembed"
+	"github.com/stills-video/stills/pkg/streamstore"
 	"github.com/stills-video/stills/services/gateway"
 	"github.com/stills-video/stills/services/ingest"
 	"github.com/stills-video/stills/services/thumbnailer"
@@ -107,9 +108,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The ingest seeds the stream store with cfg.Streams and follows it.
+	ingestStreams, err := streamstore.Open(ctx, js, streamstore.Options{})
+	if err != nil {
+		return err
+	}
 	in, err := ingest.New(ingest.Config{
 		Streams:       cfg.Streams,
 		MaxEventBytes: ingest.MaxEventBytes(cfg.NATS.MaxPayload),
+		Store:         ingestStreams,
 		Log:           log,
 		Registerer:    reg,
 	}, js)

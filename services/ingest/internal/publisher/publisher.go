@@ -26,6 +26,9 @@ import (
 	"github.com/stills-video/stills/services/ingest/internal/segmenter"
 )
 
+// HeaderIngest names the ingest instance that published an event.
+const HeaderIngest = "Stills-Ingest"
+
 // ErrClosed is a Publish after Close.
 var ErrClosed = errors.New("publisher: closed")
 
@@ -44,7 +47,9 @@ type Config struct {
 	Window int
 	// OnResult, if set, is called once per published segment, from the
 	// watcher goroutine, with nil once JetStream has it or the final error.
-	OnResult   func(stream string, timeMs int64, err error)
+	OnResult func(stream string, timeMs int64, err error)
+	// Instance, when set, goes in the HeaderIngest header of every event.
+	Instance   string
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -142,6 +147,9 @@ func (p *Publisher) Publish(ctx context.Context, stream config.Stream, seg segme
 		Subject: bus.SegmentSubject(stream.Name),
 		Data:    data,
 		Header:  nats.Header{bus.HeaderTimeMs: []string{strconv.FormatInt(ev.TimeMs, 10)}},
+	}
+	if p.cfg.Instance != "" {
+		msg.Header.Set(HeaderIngest, p.cfg.Instance)
 	}
 	pd := pending{msg: msg, stream: stream.Name, timeMs: ev.TimeMs}
 

@@ -108,7 +108,7 @@ func segmentsMsgs(t *testing.T, js jetstream.JetStream) uint64 {
 }
 
 func TestPublishLandsOnSegments(t *testing.T) {
-	e := start(t, true, Config{})
+	e := start(t, true, Config{Instance: "ingest-7"})
 	ctx := testutil.Context(t)
 	stream := testStream()
 	const ms = 1767323045123
@@ -123,6 +123,9 @@ func TestPublishLandsOnSegments(t *testing.T) {
 	testutil.Must(t, err)
 	if got := raw.Header.Get(bus.HeaderTimeMs); got != "1767323045123" {
 		t.Errorf("time header %q", got)
+	}
+	if got := raw.Header.Get(HeaderIngest); got != "ingest-7" {
+		t.Errorf("ingest header %q", got)
 	}
 	if got := raw.Header.Get(jetstream.MsgIDHeader); got != bus.MsgID(stream.Name, ms) {
 		t.Errorf("msg id %q", got)
