@@ -1,8 +1,9 @@
 // Package thumbnailer is the Stills thumbnail service (DESIGN §1.2): a
 // pool of workers consuming SegmentStarted events from the SEGMENTS work
 // queue (durable consumer bus.ConsumerThumbnailer), each with its own
-// libav decoder, writing the one-frame MP4 and the JPEGs to the blob store
-// and publishing ThumbnailStored on THUMBS.
+// libav decoder, writing the one-frame MP4 and the JPEGs (decoded, or the
+// camera's snapshot) to the blob store and publishing ThumbnailStored on
+// THUMBS; and the on-demand render service on bus.SubjectRender.
 package thumbnailer
 
 import (
@@ -19,6 +20,8 @@ import (
 
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/bus"
+	"github.com/stills-video/stills/services/thumbnailer/internal/render"
+	"github.com/stills-video/stills/services/thumbnailer/internal/snapshot"
 	"github.com/stills-video/stills/services/thumbnailer/internal/worker"
 )
 
@@ -43,6 +46,17 @@ type Config struct {
 	// DrainTimeout bounds the event in flight when Run's context ends; it
 	// is finished (stored, or nak'ed) rather than abandoned; 0 = 30s.
 	DrainTimeout time.Duration
+	// ProgressEvery is how often a worker sends InProgress for the event
+	// it holds; 0 = a third of the consumer's AckWait.
+	ProgressEvery time.Duration
+	// SnapshotTimeout and SnapshotMaxBytes bound a camera snapshot fetch;
+	// 0 = 3s and 8 MiB.
+	SnapshotTimeout  time.Duration
+	SnapshotMaxBytes int64
+	// RenderTimeout bounds one on-demand render request, waiting for a free
+	// renderer included; 0 = 10s. The render service runs Workers
+	// renderers of its own.
+	RenderTimeout time.Duration
 }
 
 // Stats counts what the service did since New.
@@ -55,6 +69,8 @@ type Service struct {
 	js      jetstream.JetStream
 	store   blob.Store
 	metrics *worker.Metrics
+	snap    *snapshot.Fetcher
+	render  *render.Service
 }
 
 // New checks the dependencies and registers the metrics.
@@ -79,15 +95,21 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 	if err != nil {
 		return nil, fmt.Errorf("thumbnailer: metrics: %w", err)
 	}
-	return &Service{cfg: cfg, log: log, js: js, store: store, metrics: m}, nil
+	snap := snapshot.New(snapshot.Config{Timeout: cfg.SnapshotTimeout, MaxBytes: cfg.SnapshotMaxBytes})
+	rs := render.New(render.Config{Log: cfg.Log, Workers: cfg.Workers, Timeout: cfg.RenderTimeout, SkipLoopFilter: cfg.SkipLoopFilter}, js, store)
+	return &Service{cfg: cfg, log: log, js: js, store: store, metrics: m, snap: snap, render: rs}, nil
 }
+
+// RenderReady is closed once the render service answers on
+// bus.SubjectRender (Run subscribes shortly after it starts).
+func (s *Service) RenderReady() <-chan struct{} { return s.render.Ready() }
 
 // Stats returns the counters so far (stored, terminated, errors, naks).
 func (s *Service) Stats() Stats { return s.metrics.Stats() }
 
-// Run consumes events until ctx ends, then lets every worker finish the
-// event it holds and returns nil. It fails early when the consumer cannot
-// be created.
+// Run consumes events and answers render requests until ctx ends, then
+// lets every worker finish the event or request it holds and returns nil.
+// It fails early when the consumer cannot be created. Run once.
 func (s *Service) Run(ctx context.Context) error {
 	open := s.cfg.Consumer
 	if open == nil {
@@ -98,15 +120,22 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	maxDeliver := uint64(0) // the worker's default, bus.ThumbnailerConsumer's
-	if info := cons.CachedInfo(); info != nil && info.Config.MaxDeliver > 0 {
-		maxDeliver = uint64(info.Config.MaxDeliver)
+	progress := s.cfg.ProgressEvery
+	if info := cons.CachedInfo(); info != nil {
+		if info.Config.MaxDeliver > 0 {
+			maxDeliver = uint64(info.Config.MaxDeliver)
+		}
+		if progress <= 0 && info.Config.AckWait > 0 {
+			progress = info.Config.AckWait / 3
+		}
 	}
 	s.log.Info("started", "workers", s.cfg.Workers, "skip_loop_filter", s.cfg.SkipLoopFilter)
 	var wg sync.WaitGroup
-	errs := make([]error, s.cfg.Workers)
+	errs := make([]error, s.cfg.Workers+1)
 	for i := range s.cfg.Workers {
-		wg.Go(func() { errs[i] = s.work(ctx, cons, maxDeliver, i) })
+		wg.Go(func() { errs[i] = s.work(ctx, cons, maxDeliver, progress, i) })
 	}
+	wg.Go(func() { errs[s.cfg.Workers] = s.render.Serve(ctx) })
 	wg.Wait()
 	s.log.Info("stopped", "stats", s.Stats())
 	if err := errors.Join(errs...); err != nil && ctx.Err() == nil {
@@ -117,11 +146,11 @@ func (s *Service) Run(ctx context.Context) error {
 
 // work is one worker goroutine: its own decoder, its own pull
 // subscription holding at most one event.
-func (s *Service) work(ctx context.Context, cons jetstream.Consumer, maxDeliver uint64, id int) error {
+func (s *Service) work(ctx context.Context, cons jetstream.Consumer, maxDeliver uint64, progress time.Duration, id int) error {
 	log := s.log.With("worker", id)
 	w, err := worker.New(worker.Config{
 		Log: log, Metrics: s.metrics, SkipLoopFilter: s.cfg.SkipLoopFilter,
-		Backoff: s.cfg.Backoff, MaxDeliver: maxDeliver,
+		Backoff: s.cfg.Backoff, MaxDeliver: maxDeliver, ProgressEvery: progress, Snapshot: s.snap,
 	}, s.js, s.store)
 	if err != nil {
 		return err

@@ -40,6 +40,13 @@ type env struct {
 // production bus.ThumbnailerConsumer.
 func start(t *testing.T, wrap func(blob.Store) blob.Store, consumer func(context.Context, jetstream.JetStream) (jetstream.Consumer, error)) *env {
 	t.Helper()
+	return startWith(t, thumbnailer.Config{}, wrap, consumer)
+}
+
+// startWith is start with more of the service's Config (Workers,
+// Registerer, Backoff and Consumer are set here).
+func startWith(t *testing.T, cfg thumbnailer.Config, wrap func(blob.Store) blob.Store, consumer func(context.Context, jetstream.JetStream) (jetstream.Consumer, error)) *env {
+	t.Helper()
 	ctx := testutil.Context(t)
 	n := testutil.StartNATS(t)
 	testutil.Must(t, bus.EnsureStreams(ctx, n.JS, bus.Options{}))
@@ -50,12 +57,11 @@ func start(t *testing.T, wrap func(blob.Store) blob.Store, consumer func(context
 		store = wrap(local)
 	}
 	reg := prometheus.NewRegistry()
-	svc, err := thumbnailer.New(thumbnailer.Config{
-		Workers:    2,
-		Registerer: reg,
-		Backoff:    func(uint64) time.Duration { return 10 * time.Millisecond },
-		Consumer:   consumer,
-	}, n.JS, store)
+	cfg.Workers, cfg.Registerer, cfg.Consumer = 2, reg, consumer
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(uint64) time.Duration { return 10 * time.Millisecond }
+	}
+	svc, err := thumbnailer.New(cfg, n.JS, store)
 	testutil.Must(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -66,6 +72,11 @@ func start(t *testing.T, wrap func(blob.Store) blob.Store, consumer func(context
 			t.Errorf("Run: %v", err)
 		}
 	})
+	select {
+	case <-svc.RenderReady():
+	case <-time.After(waitFor):
+		t.Fatal("render service not ready")
+	}
 	return &env{t: t, ctx: ctx, nats: n, local: local, svc: svc, reg: reg}
 }
 
@@ -92,8 +103,13 @@ func settings(mode stillsv1.ThumbnailMode, sizes ...[2]uint32) *stillsv1.Thumbna
 
 func (e *env) publish(stream string, ms int64, au []byte, st *stillsv1.ThumbnailSettings, msgID string) {
 	e.t.Helper()
+	e.publishCodec(stream, ms, stillsv1.Codec_CODEC_H264, au, st, msgID)
+}
+
+func (e *env) publishCodec(stream string, ms int64, codec stillsv1.Codec, au []byte, st *stillsv1.ThumbnailSettings, msgID string) {
+	e.t.Helper()
 	data, err := proto.Marshal(&stillsv1.SegmentStarted{
-		Stream: stream, TimeMs: ms, Codec: stillsv1.Codec_CODEC_H264, Keyframe: au, Settings: st,
+		Stream: stream, TimeMs: ms, Codec: codec, Keyframe: au, Settings: st,
 	})
 	testutil.Must(e.t, err)
 	e.publishRaw(bus.SegmentSubject(stream), data, msgID)

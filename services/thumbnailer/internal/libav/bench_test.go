@@ -70,3 +70,21 @@ func BenchmarkEncodeJPEG320(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncoder320 is BenchmarkEncodeJPEG320 with the swscale and
+// MJPEG contexts kept between calls (what a worker does).
+func BenchmarkEncoder320(b *testing.B) {
+	au := testmedia.Keyframe(b, testmedia.Spec{Width: 1920, Height: 1080})
+	d := mustDecoder(b, H264, DecoderOptions{})
+	f, err := d.Decode(au)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := NewEncoder()
+	defer e.Close()
+	for b.Loop() {
+		if _, err := e.Encode(f, 320, 180, 80); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -23,6 +23,10 @@ static int stills_packet_fill(void *p, const void *src, int n) {
 	return 0;
 }
 
+static int stills_make_writable(void *f) {
+	return av_frame_make_writable((AVFrame *)f);
+}
+
 static void stills_flush(void *cc) {
 	avcodec_flush_buffers((AVCodecContext *)cc);
 }
@@ -41,6 +45,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"unsafe"
 
 	"github.com/asticode/go-astiav"
@@ -100,6 +105,15 @@ func fillPacket(p *astiav.Packet, b []byte) error {
 // AV_CODEC_FLAG_QSCALE, quantises this picture with qscale.
 func setQScale(f *astiav.Frame, qscale int) {
 	C.stills_set_qscale(f.UnsafePointer(), C.int(qscale))
+}
+
+// makeWritable is av_frame_make_writable: it copies the buffer only when
+// another reference still holds it.
+func makeWritable(f *astiav.Frame) error {
+	if ret := C.stills_make_writable(f.UnsafePointer()); ret < 0 {
+		return fmt.Errorf("av_frame_make_writable: %d", int(ret))
+	}
+	return nil
 }
 
 // frameCorrupt reports whether the decoder flagged the picture as damaged

@@ -1,11 +1,6 @@
 package libav
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/asticode/go-astiav"
-)
+import "github.com/asticode/go-astiav"
 
 // Quality bounds and the qscale range of libav's MJPEG encoder.
 const (
@@ -34,83 +29,13 @@ func QScale(quality int) int {
 	return maxQScale - ((quality-1)*(maxQScale-minQScale)+49)/99
 }
 
-// EncodeJPEG scales f to width×height (one swscale pass straight to
-// full-range yuvj420p, bicubic) and encodes it with libav's MJPEG encoder
-// at quality (see QScale). Everything it allocates is freed before it
-// returns.
+// EncodeJPEG scales f to width×height and encodes it at quality with a
+// throw-away Encoder: everything it allocates is freed before it returns.
+// Workers keep an Encoder instead.
 func EncodeJPEG(f *Frame, width, height, quality int) ([]byte, error) {
-	if f == nil || f.f == nil {
-		return nil, errors.New("libav: encode: no frame")
-	}
-	if width <= 0 || height <= 0 || width%2 != 0 || height%2 != 0 {
-		return nil, fmt.Errorf("%w: %dx%d (positive and even)", ErrInvalidSize, width, height)
-	}
-	src := f.f
-	sws, err := astiav.CreateSoftwareScaleContext(src.Width(), src.Height(), sourceFormat(src),
-		width, height, astiav.PixelFormatYuvj420P,
-		astiav.NewSoftwareScaleContextFlags(astiav.SoftwareScaleContextFlagBicubic))
-	if err != nil {
-		return nil, fmt.Errorf("libav: swscale %dx%d %s -> %dx%d: %w",
-			src.Width(), src.Height(), src.PixelFormat(), width, height, err)
-	}
-	defer sws.Free()
-
-	dst := astiav.AllocFrame()
-	if dst == nil {
-		return nil, errors.New("libav: alloc frame: out of memory")
-	}
-	defer dst.Free()
-	dst.SetWidth(width)
-	dst.SetHeight(height)
-	dst.SetPixelFormat(astiav.PixelFormatYuvj420P)
-	if err := dst.AllocBuffer(0); err != nil {
-		return nil, fmt.Errorf("libav: frame buffer: %w", err)
-	}
-	if err := sws.ScaleFrame(src, dst); err != nil {
-		return nil, fmt.Errorf("libav: scale: %w", err)
-	}
-	dst.SetColorRange(astiav.ColorRangeJpeg)
-	dst.SetSampleAspectRatio(astiav.NewRational(1, 1))
-	dst.SetPts(0)
-	setQScale(dst, QScale(quality))
-	return encodeMJPEG(dst)
-}
-
-// encodeMJPEG encodes one yuvj420p frame whose quality field is set.
-func encodeMJPEG(frame *astiav.Frame) ([]byte, error) {
-	codec := astiav.FindEncoder(astiav.CodecIDMjpeg)
-	if codec == nil {
-		return nil, errors.New("libav: no mjpeg encoder")
-	}
-	cc := astiav.AllocCodecContext(codec)
-	if cc == nil {
-		return nil, errors.New("libav: alloc mjpeg context: out of memory")
-	}
-	defer cc.Free()
-	cc.SetWidth(frame.Width())
-	cc.SetHeight(frame.Height())
-	cc.SetPixelFormat(astiav.PixelFormatYuvj420P)
-	cc.SetTimeBase(astiav.NewRational(1, 25))
-	cc.SetSampleAspectRatio(astiav.NewRational(1, 1))
-	cc.SetFlags(astiav.NewCodecContextFlags(astiav.CodecContextFlagQscale))
-	cc.SetThreadCount(1)
-	if err := cc.Open(codec, nil); err != nil {
-		return nil, fmt.Errorf("libav: open mjpeg encoder: %w", err)
-	}
-	pkt := astiav.AllocPacket()
-	if pkt == nil {
-		return nil, errors.New("libav: alloc packet: out of memory")
-	}
-	defer pkt.Free()
-	if err := cc.SendFrame(frame); err != nil {
-		return nil, fmt.Errorf("libav: mjpeg send: %w", err)
-	}
-	if err := cc.ReceivePacket(pkt); err != nil {
-		return nil, fmt.Errorf("libav: mjpeg receive: %w", err)
-	}
-	out := append([]byte(nil), pkt.Data()...)
-	pkt.Unref()
-	return out, nil
+	e := NewEncoder()
+	defer e.Close()
+	return e.Encode(f, width, height, quality)
 }
 
 // sourceFormat is the frame's pixel format, switched to the matching

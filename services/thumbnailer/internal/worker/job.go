@@ -2,10 +2,8 @@ package worker
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/stills-video/stills/pkg/bus"
-	"github.com/stills-video/stills/pkg/layout"
 	"github.com/stills-video/stills/pkg/streamname"
 	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
 	"github.com/stills-video/stills/services/thumbnailer/internal/libav"
@@ -34,7 +32,11 @@ func validate(ev *stillsv1.SegmentStarted, subject string) error {
 	if _, err := decoderCodec(ev.GetCodec()); err != nil {
 		return err
 	}
-	st := ev.GetSettings()
+	return ValidateSettings(ev.GetSettings())
+}
+
+// ValidateSettings checks thumbnail settings against the limits.
+func ValidateSettings(st *stillsv1.ThumbnailSettings) error {
 	if n := len(st.GetSizes()); n > MaxSizes {
 		return fmt.Errorf("%w: %d sizes, at most %d", ErrInvalidEvent, n, MaxSizes)
 	}
@@ -68,48 +70,3 @@ func wantsJPEG(st *stillsv1.ThumbnailSettings) bool {
 	return true
 }
 
-// JPEG is one rendered JPEG and where it goes.
-type JPEG struct {
-	Key           string
-	Data          []byte
-	Width, Height int // actual pixels, after Fit
-}
-
-// Render decodes au with dec and encodes a JPEG per size of st (the
-// source display size when st has none). The first size is the canonical
-// layout.JPEG key; every other one is layout.SizedJPEG named after the
-// configured box (for example SS-320x0.jpg for {width: 320}), so a client
-// can ask for the size it configured; Width/Height carry the fitted size.
-// sarNum/sarDen are used when the bitstream declares no sample aspect
-// ratio. Errors wrap libav.ErrUndecodable when the keyframe is bad.
-//
-// The on-demand render service (bus.SubjectRender) renders through this
-// too, from the keyframe inside the stored MP4.
-func Render(dec *libav.Decoder, au []byte, sarNum, sarDen int, stream string, t time.Time, st *stillsv1.ThumbnailSettings) ([]JPEG, error) {
-	f, err := dec.Decode(au)
-	if err != nil {
-		return nil, err
-	}
-	if n, d := f.SampleAspectRatio(); n > 0 && d > 0 {
-		sarNum, sarDen = n, d
-	}
-	sizes := st.GetSizes()
-	if len(sizes) == 0 {
-		sizes = []*stillsv1.Size{{}}
-	}
-	out := make([]JPEG, 0, len(sizes))
-	for i, box := range sizes {
-		bw, bh := int(box.GetWidth()), int(box.GetHeight())
-		w, h := libav.Fit(f.Width(), f.Height(), sarNum, sarDen, bw, bh)
-		data, err := libav.EncodeJPEG(f, w, h, int(st.GetQuality()))
-		if err != nil {
-			return nil, fmt.Errorf("worker: jpeg %dx%d: %w", w, h, err)
-		}
-		key := layout.JPEG(stream, t)
-		if i > 0 {
-			key = layout.SizedJPEG(stream, t, bw, bh)
-		}
-		out = append(out, JPEG{Key: key, Data: data, Width: w, Height: h})
-	}
-	return out, nil
-}

@@ -30,7 +30,10 @@ type Metrics struct {
 	terminated *prometheus.CounterVec
 	duration   prometheus.Histogram
 
-	stored, terminatedN, errorsN, naks atomic.Int64
+	snapshots        prometheus.Counter
+	snapshotFailures *prometheus.CounterVec
+
+	stored, terminatedN, errorsN, naks, progress atomic.Int64
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
@@ -54,9 +57,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to handle one segment event, from receipt to ack.",
 			Buckets: []float64{.002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5},
 		}),
+		snapshots: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stills_thumbnailer_snapshots_total",
+			Help: "Camera snapshots fetched and stored as the canonical JPEG.",
+		}),
+		snapshotFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stills_thumbnailer_snapshot_failures_total",
+			Help: "Camera snapshot fetches that failed, by reason; the keyframe was decoded instead.",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.thumbnails, m.errors, m.terminated, m.duration} {
+		for _, c := range []prometheus.Collector{m.thumbnails, m.errors, m.terminated, m.duration, m.snapshots, m.snapshotFailures} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -71,11 +82,12 @@ type Stats struct {
 	Terminated int64 // events terminated (dead-lettered)
 	Errors     int64 // transient errors
 	Naks       int64 // redeliveries asked for
+	InProgress int64 // InProgress signals sent for long events
 }
 
 // Stats returns the counters so far.
 func (m *Metrics) Stats() Stats {
-	return Stats{Stored: m.stored.Load(), Terminated: m.terminatedN.Load(), Errors: m.errorsN.Load(), Naks: m.naks.Load()}
+	return Stats{Stored: m.stored.Load(), Terminated: m.terminatedN.Load(), Errors: m.errorsN.Load(), Naks: m.naks.Load(), InProgress: m.progress.Load()}
 }
 
 func (m *Metrics) error(kind string) {

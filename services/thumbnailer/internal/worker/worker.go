@@ -21,8 +21,8 @@ import (
 	"github.com/stills-video/stills/pkg/bus"
 	"github.com/stills-video/stills/pkg/layout"
 	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
-	"github.com/stills-video/stills/services/thumbnailer/internal/libav"
 	"github.com/stills-video/stills/services/thumbnailer/internal/mp4"
+	"github.com/stills-video/stills/services/thumbnailer/internal/snapshot"
 )
 
 // Config of a Worker.
@@ -37,9 +37,13 @@ type Config struct {
 	// failure terminates the event with a dead letter instead of a Nak the
 	// server would drop silently. 0 = len(bus.ThumbnailerBackoff)+1.
 	MaxDeliver uint64
-	// ProgressEvery: while storing, tell the server the event is still in
-	// progress (resetting AckWait) at most this often; 0 = 5s.
+	// ProgressEvery: while an event is being handled, tell the server it
+	// is still in progress (msg.InProgress, which restarts AckWait) this
+	// often; 0 = 5s. The service sets it to a third of the AckWait.
 	ProgressEvery time.Duration
+	// Snapshot fetches camera snapshots for streams with a snapshot URL;
+	// nil = such streams are decoded like the others.
+	Snapshot *snapshot.Fetcher
 }
 
 // DefaultBackoff follows bus.ThumbnailerBackoff, its last step repeating.
@@ -49,14 +53,15 @@ func DefaultBackoff(delivered uint64) time.Duration {
 	return b[max(i, 0)]
 }
 
-// Worker handles events one at a time; it owns one decoder per codec.
-// Not safe for concurrent use: run one per goroutine.
+// Worker handles events one at a time; it owns a Renderer (a decoder per
+// codec and a JPEG encoder). Not safe for concurrent use: run one per
+// goroutine.
 type Worker struct {
 	cfg   Config
 	log   *slog.Logger
 	js    jetstream.JetStream
 	store blob.Store
-	decs  map[libav.Codec]*libav.Decoder
+	r     *Renderer
 }
 
 // New makes a Worker publishing on js and writing to store.
@@ -76,28 +81,11 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Worker, error) 
 	if cfg.ProgressEvery == 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, js: js, store: store, decs: map[libav.Codec]*libav.Decoder{}}, nil
+	return &Worker{cfg: cfg, log: cfg.Log, js: js, store: store, r: NewRenderer(cfg.SkipLoopFilter)}, nil
 }
 
-// Close frees the decoders.
-func (w *Worker) Close() {
-	for c, d := range w.decs {
-		d.Close()
-		delete(w.decs, c)
-	}
-}
-
-func (w *Worker) decoder(c libav.Codec) (*libav.Decoder, error) {
-	if d, ok := w.decs[c]; ok {
-		return d, nil
-	}
-	d, err := libav.NewDecoder(c, libav.DecoderOptions{SkipLoopFilter: w.cfg.SkipLoopFilter})
-	if err != nil {
-		return nil, err
-	}
-	w.decs[c] = d
-	return d, nil
-}
+// Close frees the libav state.
+func (w *Worker) Close() { w.r.Close() }
 
 // failure is how a job went wrong: terminal (reason set) or transient.
 type failure struct {
@@ -116,7 +104,9 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	ev := &stillsv1.SegmentStarted{}
+	stop := w.keepAlive(msg)
 	f := w.process(ctx, msg, meta, ev)
+	stop()
 	switch {
 	case f == nil:
 		if err := msg.Ack(); err != nil {
@@ -146,40 +136,17 @@ func (w *Worker) process(ctx context.Context, msg jetstream.Msg, meta *jetstream
 	if err := validate(ev, msg.Subject()); err != nil {
 		return &failure{reason: ReasonInvalidEvent, err: err}
 	}
-	st := ev.GetSettings()
 	t := layout.FromMillis(ev.GetTimeMs())
 	movie, err := mp4.Mux(ev.GetCodec(), ev.GetKeyframe(), ev.GetParameterSets())
 	if err != nil {
 		return &failure{reason: ReasonInvalidKeyframe, err: err}
 	}
-	var jpegs []JPEG
-	if wantsJPEG(st) {
-		codec, _ := decoderCodec(ev.GetCodec()) // checked by validate
-		dec, err := w.decoder(codec)
-		if err != nil {
-			return &failure{kind: KindDecode, err: err}
-		}
-		jpegs, err = Render(dec, ev.GetKeyframe(), int(ev.GetSarNum()), int(ev.GetSarDen()), ev.GetStream(), t, st)
-		if errors.Is(err, libav.ErrUndecodable) {
-			return &failure{reason: ReasonUndecodable, err: err}
-		}
-		if err != nil {
-			return &failure{kind: KindDecode, err: err}
-		}
+	jpegs, source, f := w.jpegs(ctx, ev, t)
+	if f != nil {
+		return f
 	}
-
-	rec := &stillsv1.ThumbnailStored{Stream: ev.GetStream(), TimeMs: ev.GetTimeMs(), Codec: ev.GetCodec()}
-	if len(jpegs) > 0 {
-		rec.Source = "decode"
-	}
-	lastProgress := time.Now()
+	rec := &stillsv1.ThumbnailStored{Stream: ev.GetStream(), TimeMs: ev.GetTimeMs(), Codec: ev.GetCodec(), Source: source}
 	put := func(key string, data []byte, ctype string) error {
-		if time.Since(lastProgress) >= w.cfg.ProgressEvery {
-			lastProgress = time.Now()
-			if err := msg.InProgress(); err != nil {
-				w.log.Warn("in progress", "stream", ev.GetStream(), "err", err)
-			}
-		}
 		if err := w.store.Put(ctx, key, data, ctype); err != nil {
 			return fmt.Errorf("worker: put %s: %w", key, err)
 		}
@@ -198,24 +165,24 @@ func (w *Worker) process(ctx context.Context, msg jetstream.Msg, meta *jetstream
 			Key: j.Key, Bytes: int64(len(j.Data)), Width: uint32(j.Width), Height: uint32(j.Height), ContentType: "image/jpeg",
 		})
 	}
-	if err := w.publish(ctx, bus.StoredSubject(ev.GetStream()), ev, bus.MsgID(ev.GetStream(), ev.GetTimeMs()), rec); err != nil {
+	if err := Publish(ctx, w.js, bus.StoredSubject(ev.GetStream()), ev.GetTimeMs(), bus.MsgID(ev.GetStream(), ev.GetTimeMs()), rec); err != nil {
 		return &failure{kind: KindPublish, err: err}
 	}
 	w.log.Debug("stored", "stream", ev.GetStream(), "time_ms", ev.GetTimeMs(), "jpegs", len(jpegs), "delivered", meta.NumDelivered)
 	return nil
 }
 
-// publish sends m on subject with the time header and a dedup id, and
+// Publish sends m on subject with the time header and a dedup id, and
 // waits for the stream's ack.
-func (w *Worker) publish(ctx context.Context, subject string, ev *stillsv1.SegmentStarted, id string, m proto.Message) error {
+func Publish(ctx context.Context, js jetstream.JetStream, subject string, timeMs int64, id string, m proto.Message) error {
 	data, err := proto.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("worker: marshal: %w", err)
 	}
 	out := nats.NewMsg(subject)
 	out.Data = data
-	out.Header.Set(bus.HeaderTimeMs, strconv.FormatInt(ev.GetTimeMs(), 10))
-	if _, err := w.js.PublishMsg(ctx, out, jetstream.WithMsgID(id)); err != nil {
+	out.Header.Set(bus.HeaderTimeMs, strconv.FormatInt(timeMs, 10))
+	if _, err := js.PublishMsg(ctx, out, jetstream.WithMsgID(id)); err != nil {
 		return fmt.Errorf("worker: publish %s: %w", subject, err)
 	}
 	return nil
@@ -242,7 +209,7 @@ func (w *Worker) terminate(ctx context.Context, msg jetstream.Msg, meta *jetstre
 		Subject: msg.Subject(), StreamSequence: meta.Sequence.Stream,
 	}
 	id := "dead:" + strconv.FormatUint(meta.Sequence.Stream, 10)
-	if err := w.publish(ctx, bus.DeadSubject(stream), ev, id, dl); err != nil {
+	if err := Publish(ctx, w.js, bus.DeadSubject(stream), ev.GetTimeMs(), id, dl); err != nil {
 		w.cfg.Metrics.error(KindPublish)
 		w.nak(msg, meta, ev, err)
 		return
