@@ -83,8 +83,8 @@ type Service struct {
 
 	statusKick chan struct{} // a status changed: write them now
 
-	setMu   sync.Mutex // serialises SetStreams and Run's start and stop
-	mu      sync.Mutex // guards the fields below
+	setMu   sync.Mutex      // serialises SetStreams and Run's start and stop
+	mu      sync.Mutex      // guards the fields below
 	streams []config.Stream // configured
 	pulls   map[string]*pull
 	removed []string        // streams whose status is to be deleted

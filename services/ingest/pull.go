@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/services/ingest/internal/segmenter"
@@ -179,10 +181,25 @@ func (s *Service) runPull(ctx context.Context, p *pull) {
 	}
 }
 
+// maxErrorLen bounds an error text in the status (a hostile server's
+// reply can end up in it).
+const maxErrorLen = 300
+
+// redact returns err's text without the URL's password, control
+// characters or invalid UTF-8, at most maxErrorLen bytes.
 func (p *pull) redact(err error) string {
 	msg := err.Error()
 	if p.secret != "" {
 		msg = strings.ReplaceAll(msg, p.secret, "xxxxx")
+	}
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(msg, "?"))
+	if len(msg) > maxErrorLen {
+		msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "…"
 	}
 	return msg
 }

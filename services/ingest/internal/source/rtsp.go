@@ -130,15 +130,21 @@ func (s *rtspSource) play(c *gortsplib.Client, emit func(AccessUnit)) error {
 	clock := int64(tr.forma.ClockRate())
 	t := wallClock{}
 	c.OnPacketRTP(tr.medi, tr.forma, func(pkt *rtp.Packet) {
-		pts, ok := c.PacketPTS2(tr.medi, pkt)
-		if !ok {
-			return
-		}
+		// gortsplib times packets from the first one that carries a
+		// keyframe or parameter set on; the pictures before it are
+		// still emitted (at the receive time) so that a camera sending
+		// no keyframe is seen online.
+		pts, timed := c.PacketPTS2(tr.medi, pkt)
 		nalus, err := tr.decode(pkt)
 		if err != nil {
 			if !incomplete(err) {
 				s.opts.Log.Debug("rtp decode", "err", err)
 			}
+			return
+		}
+		if !timed {
+			emit(AccessUnit{Codec: tr.codec, NALUs: nalus, IsKeyframe: false, Time: time.Now().UTC(), ParamSets: params})
+			params = nil
 			return
 		}
 		ntp, hasNTP := c.PacketNTP(tr.medi, pkt)
