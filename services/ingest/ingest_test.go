@@ -73,6 +73,7 @@ func TestSetStreams(t *testing.T) {
 		{stream("b", "http://x", time.Second)},
 		{stream("../x", "fake://x", time.Second)},
 		{stream("b", "fake://b", time.Second), stream("b", "fake://c", time.Second)},
+		{{Name: "b", URL: "rtsp://cam/x", RTSPTransport: "quic"}},
 	} {
 		if err := h.svc.SetStreams(bad); !errors.Is(err, ingest.ErrInvalidStream) {
 			t.Errorf("SetStreams(%v): %v, want ErrInvalidStream", bad, err)
