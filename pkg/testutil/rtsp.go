@@ -17,7 +17,7 @@ import (
 	"github.com/pion/rtp"
 )
 
-// RTSPServer is an in-process RTSP relay (gortsplib's server, TCP only, on
+// RTSPServer is an in-process RTSP relay (gortsplib's server, TCP, or TCP and UDP, on
 // a random loopback port): publishers ANNOUNCE/RECORD a path, readers
 // DESCRIBE/PLAY it, like gortsplib's examples/server with one stream per
 // path. When a publisher goes, its readers are disconnected.
@@ -25,8 +25,16 @@ type RTSPServer struct {
 	srv  *gortsplib.Server
 	addr string
 
-	mu    sync.Mutex
-	paths map[string]*rtspPath
+	mu               sync.Mutex
+	paths            map[string]*rtspPath
+	readerTransports []string
+}
+
+// ReaderTransports lists the transport ("TCP", "UDP") of every PLAY so far.
+func (s *RTSPServer) ReaderTransports() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.readerTransports...)
 }
 
 type rtspPath struct {
@@ -38,6 +46,47 @@ type rtspPath struct {
 // StartRTSPServer starts a relay closed when the test ends.
 func StartRTSPServer(t testing.TB) *RTSPServer {
 	t.Helper()
+	s := newRTSPServer()
+	if err := s.srv.Start(); err != nil {
+		t.Fatalf("testutil: rtsp server: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartRTSPServerUDP is StartRTSPServer that also offers the UDP transport
+// (RTP on an even loopback port, RTCP on the next one).
+func StartRTSPServerUDP(t testing.TB) *RTSPServer {
+	t.Helper()
+	var err error
+	for range 20 {
+		s := newRTSPServer()
+		rtpPort, perr := freeUDPPort()
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		rtpPort &^= 1
+		s.srv.UDPRTPAddress = fmt.Sprintf("127.0.0.1:%d", rtpPort)
+		s.srv.UDPRTCPAddress = fmt.Sprintf("127.0.0.1:%d", rtpPort+1)
+		if err = s.srv.Start(); err == nil {
+			t.Cleanup(s.Close)
+			return s
+		}
+	}
+	t.Fatalf("testutil: rtsp server with UDP: %v", err)
+	return nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+func newRTSPServer() *RTSPServer {
 	s := &RTSPServer{paths: map[string]*rtspPath{}}
 	s.srv = &gortsplib.Server{
 		Handler:     (*rtspHandler)(s),
@@ -51,10 +100,6 @@ func StartRTSPServer(t testing.TB) *RTSPServer {
 			return l, err
 		},
 	}
-	if err := s.srv.Start(); err != nil {
-		t.Fatalf("testutil: rtsp server: %v", err)
-	}
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -141,7 +186,12 @@ func (h *rtspHandler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Res
 	return &base.Response{StatusCode: base.StatusOK}, p.stream, nil
 }
 
-func (h *rtspHandler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+func (h *rtspHandler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	if tr := ctx.Session.SetuppedTransport(); tr != nil {
+		h.mu.Lock()
+		h.readerTransports = append(h.readerTransports, tr.String())
+		h.mu.Unlock()
+	}
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 

@@ -96,3 +96,19 @@ func TestRTSPReconnect(t *testing.T) {
 		t.Errorf("reconnects = %v, want >= 2", v)
 	}
 }
+
+// rtsp_transport: udp pulls RTP over UDP from a server that offers it.
+func TestRTSPPullUDP(t *testing.T) {
+	srv := testutil.StartRTSPServerUDP(t)
+	testutil.PushFFmpeg(t, clip(t, "udp.mp4", "-bf", "0"), srv.URL("cam"))
+	srv.WaitPublisher(t, "cam", 10*time.Second)
+
+	s := stream("rtsp/udp", srv.URL("cam"), time.Second)
+	s.RTSPTransport = "udp"
+	h := startIngest(t, ingest.Config{}, s)
+	evs := h.waitEvents(t, "rtsp/udp", 3, 15*time.Second)
+	checkEvents(t, evs, 640, 360, time.Second, 2*time.Millisecond)
+	if tr := srv.ReaderTransports(); len(tr) == 0 || tr[len(tr)-1] != "UDP" {
+		t.Fatalf("reader transports %v, want UDP", tr)
+	}
+}
