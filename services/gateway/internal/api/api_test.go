@@ -55,7 +55,10 @@ func stream(name string, mode config.Mode, seg time.Duration) config.Stream {
 	return st
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith builds the env; opt may change the Deps before New.
+func newEnvWith(t testing.TB, opt func(*Deps)) *env {
 	t.Helper()
 	db, err := index.Open(filepath.Join(t.TempDir(), "index.db"))
 	if err != nil {
@@ -76,12 +79,16 @@ func newEnv(t testing.TB) *env {
 	} {
 		streams[st.Name] = st
 	}
-	e.h, err = New(Deps{
+	d := Deps{
 		Index: db, Store: e.store, Cache: latest.New(e.store),
 		Stream: func(n string) (config.Stream, bool) { st, ok := streams[n]; return st, ok },
 		Ready:  func() bool { return e.ready },
 		Now:    func() time.Time { return time.Unix(T0+3600, 0) },
-	})
+	}
+	if opt != nil {
+		opt(&d)
+	}
+	e.h, err = New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

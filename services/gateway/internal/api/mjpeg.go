@@ -38,6 +38,9 @@ func (a *api) previewMJPEG(w http.ResponseWriter, r *http.Request, rt route) err
 		return rc.Flush() == nil
 	}
 	w.WriteHeader(http.StatusOK)
+	if !send([]byte(live.Opening)) {
+		return nil
+	}
 	var lastMs int64 = -1
 	if e, ok, err := a.Index.Latest(rt.name); err == nil && ok {
 		if o, has := e.JPEG(); has {

@@ -12,21 +12,27 @@ import (
 // Boundary separates the parts of a multipart/x-mixed-replace response.
 const Boundary = "stillsframe"
 
-// Frame is one JPEG, with its part header pre-rendered.
+// Opening starts a multipart/x-mixed-replace body. Each part then ends
+// with the next boundary, so a client knows a picture is complete as soon
+// as it arrives rather than when the next one starts.
+const Opening = "--" + Boundary + "\r\n"
+
+// Frame is one JPEG, with its part pre-rendered.
 type Frame struct {
 	TimeMs int64
-	// Part is the whole multipart part: boundary, headers, JPEG, CRLF.
+	// Part is headers, JPEG, and the boundary after it.
 	Part []byte
 }
 
 // NewFrame renders the part of a JPEG once.
 func NewFrame(timeMs int64, jpeg []byte) *Frame {
-	head := "--" + Boundary + "\r\nContent-Type: image/jpeg\r\nContent-Length: " + strconv.Itoa(len(jpeg)) +
+	head := "Content-Type: image/jpeg\r\nContent-Length: " + strconv.Itoa(len(jpeg)) +
 		"\r\nX-Timestamp: " + strconv.FormatInt(timeMs, 10) + "\r\n\r\n"
-	part := make([]byte, 0, len(head)+len(jpeg)+2)
+	tail := "\r\n" + Opening
+	part := make([]byte, 0, len(head)+len(jpeg)+len(tail))
 	part = append(part, head...)
 	part = append(part, jpeg...)
-	part = append(part, "\r\n"...)
+	part = append(part, tail...)
 	return &Frame{TimeMs: timeMs, Part: part}
 }
 

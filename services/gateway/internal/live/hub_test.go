@@ -45,7 +45,7 @@ func TestHub(t *testing.T) {
 
 func TestFrame(t *testing.T) {
 	f := NewFrame(1500, []byte("JPEGDATA"))
-	want := "--stillsframe\r\nContent-Type: image/jpeg\r\nContent-Length: 8\r\nX-Timestamp: 1500\r\n\r\nJPEGDATA\r\n"
+	want := "Content-Type: image/jpeg\r\nContent-Length: 8\r\nX-Timestamp: 1500\r\n\r\nJPEGDATA\r\n--stillsframe\r\n"
 	if !bytes.Equal(f.Part, []byte(want)) {
 		t.Fatalf("part = %q", f.Part)
 	}
