@@ -15,11 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/config"
+	"github.com/stills-video/stills/pkg/streamstore"
+	"github.com/stills-video/stills/services/gateway/internal/admin"
 	"github.com/stills-video/stills/services/gateway/internal/api"
 	"github.com/stills-video/stills/services/gateway/internal/index"
 	"github.com/stills-video/stills/services/gateway/internal/latest"
@@ -33,6 +36,14 @@ type Config struct {
 	DataDir string
 	// Streams are the configured streams (settings per stream).
 	Streams []config.Stream
+	// StreamStore, when set, is the source of the stream settings instead
+	// of Streams: Run follows it, so a change (enabled: false, ondemand)
+	// takes effect without a restart, and the admin API is served at
+	// /api/streams. nil = Streams, fixed, and no admin API.
+	StreamStore *streamstore.Store
+	// AdminKey protects the admin API ("Authorization: Bearer <key>");
+	// empty = open (a warning is logged when not listening on loopback).
+	AdminKey string
 	Log     *slog.Logger
 	// Registerer and Gatherer for the metrics; nil = a private registry
 	// served on /metrics.
@@ -116,6 +127,23 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 		db.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	if cfg.StreamStore != nil {
+		adm, err := admin.New(admin.Deps{
+			Store: cfg.StreamStore,
+			Key:   cfg.AdminKey,
+			Count: db.Count,
+			Seen:  streams.seenAt,
+			Log:   cfg.Log,
+		})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		root := chi.NewRouter()
+		root.Mount("/api/streams", adm)
+		root.Mount("/", s.handler)
+		s.handler = root
+	}
 	return s, nil
 }
 
@@ -179,12 +207,18 @@ func (s *Service) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.log.Info("listening", "addr", s.addr, "applied_seq", s.db.LastApplied())
+	if s.cfg.StreamStore != nil && s.cfg.AdminKey == "" {
+		adminOpenWarning(s.log, s.addr)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.follower.Run(ctx) })
 	wg.Go(func() { s.warmLoop(ctx) })
+	if s.cfg.StreamStore != nil {
+		wg.Go(func() { s.watchStreams(ctx) })
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

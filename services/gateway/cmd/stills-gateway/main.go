@@ -12,6 +12,7 @@ import (
 	"github.com/stills-video/stills/pkg/blob"
 	"github.com/stills-video/stills/pkg/cli"
 	"github.com/stills-video/stills/pkg/config"
+	"github.com/stills-video/stills/pkg/streamstore"
 	"github.com/stills-video/stills/services/gateway"
 )
 
@@ -29,13 +30,24 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The stream settings live in NATS KV, seeded from the file (streams
+	// the KV already holds keep what the admin API made of them).
+	streams, err := streamstore.Open(ctx, js, streamstore.Options{})
+	if err != nil {
+		return err
+	}
+	if _, err := streams.Seed(ctx, cfg.Streams); err != nil {
+		return err
+	}
 	svc, err := gateway.New(gateway.Config{
-		Listen:     cfg.HTTP.Listen,
-		DataDir:    cfg.DataDir,
-		Streams:    cfg.Streams,
-		Log:        log,
-		Registerer: prometheus.DefaultRegisterer,
-		Gatherer:   prometheus.DefaultGatherer,
+		Listen:      cfg.HTTP.Listen,
+		DataDir:     cfg.DataDir,
+		Streams:     cfg.Streams,
+		StreamStore: streams,
+		AdminKey:    cfg.HTTP.AdminKey,
+		Log:         log,
+		Registerer:  prometheus.DefaultRegisterer,
+		Gatherer:    prometheus.DefaultGatherer,
 	}, js, store)
 	if err != nil {
 		return err
