@@ -15,7 +15,7 @@ PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 CONFIG ?= deploy/stills.yaml
 
-.PHONY: all setup proto build run test vet tidy-check bench clean \
+.PHONY: all setup proto build run test vet tidy-check bench bench-thumbnailer bench-soak clean \
 	bin/stills bin/stills-ingest bin/stills-gateway bin/stills-thumbnailer
 
 all: build
@@ -58,8 +58,21 @@ tidy-check:
 		(cd $$m && go mod tidy -diff) || { echo "tidy-check: $$m is not tidy: run go mod tidy in $$m" >&2; fail=1; }; \
 	done; exit $$fail
 
+# Go benchmarks of every module, then the thumbnailer's side-by-side
+# table (stills-bench: libav decode vs Stills end to end vs the ffmpeg CLI).
 bench: setup build
 	$(TEST_ENV) go test -run '^$$' -bench . $(PKGS)
+	$(MAKE) bench-thumbnailer
+
+bench-thumbnailer: setup
+	CGO_ENABLED=1 go build -o bin/stills-bench ./services/thumbnailer/cmd/stills-bench
+	bin/stills-bench
+
+# 100,000 decode+JPEG thumbnails, RSS before / at 10% / after.
+SOAK ?= 100000
+bench-soak: setup
+	CGO_ENABLED=1 go build -o bin/stills-bench ./services/thumbnailer/cmd/stills-bench
+	bin/stills-bench -soak $(SOAK)
 
 clean:
 	rm -rf bin

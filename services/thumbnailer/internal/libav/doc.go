@@ -28,12 +28,14 @@
 //	  size + 64 zeroed padding bytes)                               (av_packet_unref); libav keeps its own ref
 //	picture buffers (refcounted,       avcodec_receive_frame        next Decode / failed Decode / Close
 //	  owned by the decoder's pool)       into d.frame, d.spare       (av_frame_unref; spare right away)
-//	SwsContext (sws_getContext)        EncodeJPEG                   same function (deferred sws_freeContext)
-//	AVFrame + buffer for the scaled    EncodeJPEG                   same function (deferred av_frame_free)
-//	  yuvj420p picture (av_frame_get_buffer)
-//	MJPEG AVCodecContext               encodeMJPEG                  same function (deferred avcodec_free_context)
-//	output AVPacket + payload          encodeMJPEG                  same function: bytes copied to Go memory,
-//	                                                                then av_packet_unref + av_packet_free
+//	SwsContext (sws_getContext) + the  Encoder.scaler, cached per   Encoder.Close, or when the cache passes
+//	  scaled yuvj420p AVFrame/buffer     (src size+format, dst size)  maxCached entries (sws_freeContext,
+//	                                                                 av_frame_free)
+//	MJPEG AVCodecContext               Encoder.encoder, per size    the same (avcodec_free_context); also
+//	                                                                 after a failed encode
+//	output AVPacket                    Encoder.encode, once         Encoder.Close (av_packet_free); the payload
+//	                                                                 is copied to Go and unref'd per call
+//	(EncodeJPEG makes a throw-away Encoder and closes it before it returns)
 //
 // The Frame returned by Decode points at d.frame: valid until the next
 // Decode or Close, never to be kept.
