@@ -97,26 +97,32 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(gateway.Config{
-		Listen:     cfg.HTTP.Listen,
-		DataDir:    filepath.Join(cfg.DataDir, "gateway"),
-		Streams:    cfg.Streams,
-		Log:        log,
-		Registerer: reg,
-		Gatherer:   reg,
-	}, js, store)
+	// One stream store (NATS KV), seeded from the file before anything
+	// reads it; the gateway (settings, admin API) and the ingest follow it.
+	streams, err := streamstore.Open(ctx, js, streamstore.Options{})
 	if err != nil {
 		return err
 	}
-	// The ingest seeds the stream store with cfg.Streams and follows it.
-	ingestStreams, err := streamstore.Open(ctx, js, streamstore.Options{})
+	if _, err := streams.Seed(ctx, cfg.Streams); err != nil {
+		return err
+	}
+	gw, err := gateway.New(gateway.Config{
+		Listen:      cfg.HTTP.Listen,
+		DataDir:     filepath.Join(cfg.DataDir, "gateway"),
+		Streams:     cfg.Streams,
+		StreamStore: streams,
+		AdminKey:    cfg.HTTP.AdminKey,
+		Log:         log,
+		Registerer:  reg,
+		Gatherer:    reg,
+	}, js, store)
 	if err != nil {
 		return err
 	}
 	in, err := ingest.New(ingest.Config{
 		Streams:       cfg.Streams,
 		MaxEventBytes: ingest.MaxEventBytes(cfg.NATS.MaxPayload),
-		Store:         ingestStreams,
+		Store:         streams,
 		Log:           log,
 		Registerer:    reg,
 	}, js)
