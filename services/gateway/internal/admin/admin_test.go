@@ -285,7 +285,7 @@ func TestValidation(t *testing.T) {
 		{"segment_duration range", `{"url":"fake://a","segment_duration":"1ms"}`, "segment_duration: must be between"},
 		{"enabled", `{"url":"fake://a","thumbnails":{"enabled":"maybe"}}`, "thumbnails.enabled: "},
 		{"quality range", `{"url":"fake://a","thumbnails":{"quality":101}}`, "thumbnails.quality: must be between 1 and 100"},
-		{"quality type", `{"url":"fake://a","thumbnails":{"quality":"high"}}`, "thumbnails.quality: must be a number"},
+		{"quality type", `{"url":"fake://a","thumbnails":{"quality":"high"}}`, "thumbnails.quality: must be an integer"},
 		{"snapshot url", `{"url":"fake://a","thumbnails":{"url":"ftp://x/y"}}`, "thumbnails.url: "},
 		{"sizes range", `{"url":"fake://a","thumbnails":{"sizes":[{"width":320,"height":180},{"width":1,"height":1}]}}`, "thumbnails.sizes[1]: "},
 		{"sizes type", `{"url":"fake://a","thumbnails":{"sizes":[{"width":"wide","height":1}]}}`, "thumbnails.sizes.width: "},

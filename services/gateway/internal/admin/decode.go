@@ -131,7 +131,9 @@ func field(key string, raw json.RawMessage, dst any) error {
 // jsonType names a Go kind the way a JSON client thinks of it.
 func jsonType(kind string) string {
 	switch kind {
-	case "int", "int64", "uint32", "uint64", "float64":
+	case "int", "int64", "uint32", "uint64":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "string":
 		return "a string"
