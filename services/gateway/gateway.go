@@ -26,6 +26,8 @@ import (
 	"github.com/stills-video/stills/services/gateway/internal/api"
 	"github.com/stills-video/stills/services/gateway/internal/index"
 	"github.com/stills-video/stills/services/gateway/internal/latest"
+	"github.com/stills-video/stills/services/gateway/internal/live"
+	"github.com/stills-video/stills/services/gateway/internal/retention"
 )
 
 // Config configures the gateway.
@@ -44,7 +46,13 @@ type Config struct {
 	// AdminKey protects the admin API ("Authorization: Bearer <key>");
 	// empty = open (a warning is logged when not listening on loopback).
 	AdminKey string
+	// Auth configures play tokens on every thumbnail URL (DESIGN §6).
+	Auth config.Auth
+	// Janitor enforces dvr.retention.
+	Janitor JanitorConfig
 	Log     *slog.Logger
+	// AccessLog gets one line per HTTP request; nil = Log.
+	AccessLog *slog.Logger
 	// Registerer and Gatherer for the metrics; nil = a private registry
 	// served on /metrics.
 	Registerer prometheus.Registerer
@@ -62,6 +70,8 @@ type Service struct {
 	streams  *registry
 	handler  http.Handler
 	warm     chan string
+	hub      *live.Hub
+	janitor  *retention.Janitor
 
 	mu        sync.Mutex
 	addr      string
@@ -97,7 +107,12 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	checker, err := newChecker(cfg.Auth, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
+		hub:     live.NewHub(),
 		cfg:     cfg,
 		log:     cfg.Log.With("component", "gateway"),
 		db:      db,
@@ -109,7 +124,8 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 		listening: make(chan struct{}),
 	}
 	s.follower = index.NewFollower(db, js, index.FollowerOptions{Log: cfg.Log, OnApplied: s.onApplied})
-	if err := registerIndexMetrics(cfg.Registerer, s); err != nil {
+	s.janitor = s.newJanitor(js)
+	if err := errors.Join(registerIndexMetrics(cfg.Registerer, s), registerOpsMetrics(cfg.Registerer, s)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -119,7 +135,11 @@ func New(cfg Config, js jetstream.JetStream, store blob.Store) (*Service, error)
 		Cache:      s.cache,
 		Stream:     streams.get,
 		Ready:      s.follower.CaughtUp,
+		Auth:       checker,
+		Render:     newRenderer(js),
+		Hub:        s.hub,
 		Log:        cfg.Log,
+		AccessLog:  cfg.AccessLog,
 		Registerer: cfg.Registerer,
 		Gatherer:   cfg.Gatherer,
 	})
@@ -216,6 +236,10 @@ func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.follower.Run(ctx) })
 	wg.Go(func() { s.warmLoop(ctx) })
+	if !s.cfg.Janitor.Off {
+		wg.Go(func() { s.janitor.Run(ctx) })
+	}
+	srv.RegisterOnShutdown(s.hub.Close) // ends the preview.mjpeg responses
 	if s.cfg.StreamStore != nil {
 		wg.Go(func() { s.watchStreams(ctx) })
 	}
@@ -268,8 +292,11 @@ func (s *Service) warmStream(ctx context.Context, name string) {
 		return
 	}
 	if o, has := e.JPEG(); has {
-		if _, err := s.cache.Get(ctx, name, latest.JPEG, o.Key, e.TimeMs); err != nil {
+		b, err := s.cache.Get(ctx, name, latest.JPEG, o.Key, e.TimeMs)
+		if err != nil {
 			s.log.Warn("warm latest JPEG", "stream", name, "key", o.Key, "err", err)
+		} else if s.hub.Viewers(name) > 0 {
+			s.hub.Publish(name, live.NewFrame(e.TimeMs, b.Data))
 		}
 	}
 	if e.HasMP4() {

@@ -74,9 +74,21 @@ func (w *world) thumb(name string, ms int64) {
 // start runs a gateway until the returned stop is called.
 func (w *world) start() (*Service, func()) {
 	w.t.Helper()
-	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: w.dataDir,
+	return w.startWith(Config{
 		Streams: []config.Stream{{Name: "site/cam1"}, {Name: "dark", Thumbnails: config.Thumbnails{Enabled: config.ModeDisabled}}},
-	}, w.js, w.store)
+	})
+}
+
+// startWith runs a gateway with cfg (Listen and DataDir filled in; the
+// janitor's clock one hour after base unless set).
+func (w *world) startWith(cfg Config) (*Service, func()) {
+	w.t.Helper()
+	cfg.Listen, cfg.DataDir = "127.0.0.1:0", w.dataDir
+	if cfg.Janitor.Now == nil {
+		// The test thumbnails are from 2023: keep them within retention.
+		cfg.Janitor.Now = func() time.Time { return time.UnixMilli(base + 3_600_000) }
+	}
+	s, err := New(cfg, w.js, w.store)
 	if err != nil {
 		w.t.Fatal(err)
 	}

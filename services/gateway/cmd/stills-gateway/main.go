@@ -45,6 +45,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Streams:     cfg.Streams,
 		StreamStore: streams,
 		AdminKey:    cfg.HTTP.AdminKey,
+		Auth:        cfg.Auth,
 		Log:         log,
 		Registerer:  prometheus.DefaultRegisterer,
 		Gatherer:    prometheus.DefaultGatherer,

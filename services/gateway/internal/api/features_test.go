@@ -296,7 +296,7 @@ func TestOnDemand(t *testing.T) {
 		{dvr("od", 20, ".jpg"), 503, "unavailable"},
 		{dvr("od", 30, ".jpg"), 500, "internal"},
 		{dvr("od", 40, ".jpg"), 500, "internal"},
-		{"/od/preview.jpg", 500, "internal"}, // the newest (T0+40) fails
+		{"/od/preview.jpg", 500, "internal"},     // the newest (T0+40) fails
 		{dvr("site/a/cam1", 0, ".jpg"), 200, ""}, // stored: not rendered
 	} {
 		resp := e.do("GET", tc.target)

@@ -28,6 +28,11 @@ func (a *api) previewMJPEG(w http.ResponseWriter, r *http.Request, rt route) err
 	defer a.Hub.Unsubscribe(sub)
 
 	rc := http.NewResponseController(w)
+	// The server's ReadTimeout would end the response (it cancels the
+	// request once the idle connection's read deadline passes).
+	if err := rc.SetReadDeadline(time.Time{}); err != nil {
+		a.Log.Debug("mjpeg read deadline", "err", err)
+	}
 	send := func(part []byte) bool {
 		if err := rc.SetWriteDeadline(time.Now().Add(partWriteTimeout)); err != nil {
 			a.Log.Debug("mjpeg write deadline", "err", err)

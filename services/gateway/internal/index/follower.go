@@ -25,9 +25,10 @@ type Follower struct {
 	log       *slog.Logger
 	onApplied func(res Result, live bool)
 
-	received atomic.Uint64
-	target   atomic.Uint64
-	caughtUp atomic.Bool
+	received   atomic.Uint64
+	target     atomic.Uint64
+	streamLast atomic.Uint64 // THUMBS' last sequence, as last seen
+	caughtUp   atomic.Bool
 }
 
 // FollowerOptions configure a Follower.
@@ -51,6 +52,25 @@ func NewFollower(db *DB, js jetstream.JetStream, o FollowerOptions) *Follower {
 
 // Received counts the messages delivered since the follower started.
 func (f *Follower) Received() uint64 { return f.received.Load() }
+
+// Lag is how many THUMBS messages the index is behind the stream's last
+// sequence as last seen (from message metadata and stream info).
+func (f *Follower) Lag() uint64 {
+	last, applied := f.streamLast.Load(), f.db.LastApplied()
+	if last <= applied {
+		return 0
+	}
+	return last - applied
+}
+
+func (f *Follower) seen(last uint64) {
+	for {
+		old := f.streamLast.Load()
+		if last <= old || f.streamLast.CompareAndSwap(old, last) {
+			return
+		}
+	}
+}
 
 // CaughtUp reports whether every message that was in THUMBS when the
 // follower started has been applied.
@@ -91,6 +111,7 @@ func (f *Follower) follow(ctx context.Context) error {
 		}
 	}
 	f.target.Store(state.LastSeq)
+	f.streamLast.Store(state.LastSeq)
 	f.checkCaughtUp(state)
 
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -195,6 +216,7 @@ func (f *Follower) decode(m jetstream.Msg) Message {
 		return Message{}
 	}
 	out := Message{Seq: md.Sequence.Stream}
+	f.seen(md.Sequence.Stream + md.NumPending)
 	ev := &stillsv1.ThumbnailStored{}
 	if err := proto.Unmarshal(m.Data(), ev); err != nil {
 		f.log.Warn("undecodable ThumbnailStored", "seq", out.Seq, "err", err)

@@ -90,6 +90,13 @@ func TestFollower_CatchesUpResumesAndGoesLive(t *testing.T) {
 		}
 		return nil
 	})
+	if f.Lag() != 0 {
+		t.Errorf("lag %d after catching up", f.Lag())
+	}
+	f.seen(25) // as if THUMBS had moved on
+	if f.Lag() != 5 {
+		t.Errorf("lag %d, want 5", f.Lag())
+	}
 	publish(t, js, event("site/cam", base+60_000))
 	waitApplied(t, db, 21)
 	mu.Lock()

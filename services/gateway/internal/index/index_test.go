@@ -2,6 +2,7 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -291,5 +292,43 @@ func BenchmarkNearest(b *testing.B) {
 		if _, ok, err := db.Nearest("cam/1", base+int64(i%n)*3000+1400); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+func TestPrune(t *testing.T) {
+	d := openTest(t)
+	var msgs []Message
+	for i := range 10 {
+		ms := int64(1_700_000_000_000 + i*1000)
+		msgs = append(msgs, Message{Seq: uint64(i + 1), Event: &stillsv1.ThumbnailStored{Stream: "s/1", TimeMs: ms,
+			Jpegs: []*stillsv1.StoredObject{{Key: fmt.Sprintf("s/1/%d.jpg", i)}}, Mp4: &stillsv1.StoredObject{Key: fmt.Sprintf("s/1/%d.mp4", i)}}})
+	}
+	if _, err := d.Apply(msgs); err != nil {
+		t.Fatal(err)
+	}
+	old, err := d.Expired("s/1", 1_700_000_004_000, 3)
+	if err != nil || len(old) != 3 || old[2].TimeMs != 1_700_000_002_000 {
+		t.Fatalf("expired: %v %v", old, err)
+	}
+	if k := old[0].Keys(); len(k) != 2 || k[0] != "s/1/0.jpg" || k[1] != "s/1/0.mp4" {
+		t.Fatalf("keys %v", k)
+	}
+	if n, err := d.DeleteRange("s/1", 0, old[2].TimeMs); err != nil || n != 3 {
+		t.Fatalf("delete: %d %v", n, err)
+	}
+	if first, _, ok, _ := d.Bounds("s/1"); !ok || first != 1_700_000_003_000 {
+		t.Fatalf("first after prune %d", first)
+	}
+	if n, err := d.DeleteRange("s/1", 0, 1<<62); err != nil || n != 7 {
+		t.Fatalf("delete rest: %d %v", n, err)
+	}
+	if names, _ := d.Streams(); len(names) != 0 {
+		t.Fatalf("empty stream kept: %v", names)
+	}
+	if n, err := d.DeleteRange("nope", 0, 1); err != nil || n != 0 {
+		t.Fatalf("unknown stream: %d %v", n, err)
+	}
+	if d.Size() <= 0 {
+		t.Fatal("size")
 	}
 }
