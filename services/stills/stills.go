@@ -112,6 +112,7 @@ func Run(ctx context.Context, o Options) error {
 		Streams:     cfg.Streams,
 		StreamStore: streams,
 		AdminKey:    cfg.HTTP.AdminKey,
+		Auth:        cfg.Auth,
 		Log:         log,
 		Registerer:  reg,
 		Gatherer:    reg,
