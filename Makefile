@@ -15,7 +15,7 @@ PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 CONFIG ?= deploy/stills.yaml
 
-.PHONY: all setup proto build run test vet tidy-check bench bench-thumbnailer bench-soak clean \
+.PHONY: all setup proto build run test vet tidy-check bench bench-thumbnailer bench-soak bench-gateway clean \
 	bin/stills bin/stills-ingest bin/stills-gateway bin/stills-thumbnailer
 
 all: build
@@ -60,9 +60,15 @@ tidy-check:
 
 # Go benchmarks of every module, then the thumbnailer's side-by-side
 # table (stills-bench: libav decode vs Stills end to end vs the ffmpeg CLI).
-bench: setup build
+bench: setup build bench-gateway
 	$(TEST_ENV) go test -run '^$$' -bench . $(PKGS)
 	$(MAKE) bench-thumbnailer
+
+# The gateway against bare net/http and nginx under wrk, over a 10M-entry
+# index (needs wrk and nginx: deploy/setup-bench.sh). One table.
+bench-gateway:
+	@deploy/setup-bench.sh
+	CGO_ENABLED=0 go run ./services/gateway/cmd/stills-gateway-bench $(BENCH_GATEWAY_FLAGS)
 
 bench-thumbnailer: setup
 	CGO_ENABLED=1 go build -o bin/stills-bench ./services/thumbnailer/cmd/stills-bench

@@ -146,7 +146,8 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request) {
 	rt, err := parsePath(r.URL.Path)
 	if err == nil {
 		setRoute(w, rt.kind.String())
-		err = a.authorize(r, rt.name)
+		rt.query = r.URL.Query() // once per request
+		err = a.authorize(r, rt)
 	}
 	var st config.Stream
 	if err == nil {
@@ -162,17 +163,17 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request) {
 
 // authorize checks the play token of a request for stream name. The token
 // is the one ?token= value; several are refused.
-func (a *api) authorize(r *http.Request, name string) error {
+func (a *api) authorize(r *http.Request, rt route) error {
 	if !a.Auth.Enabled() {
 		return nil
 	}
 	var token string
-	if tokens := r.URL.Query()["token"]; len(tokens) > 1 {
+	if tokens := rt.query["token"]; len(tokens) > 1 {
 		return fmt.Errorf("%w: several tokens", auth.ErrMalformed)
 	} else if len(tokens) == 1 {
 		token = tokens[0]
 	}
-	return a.Auth.Check(r.Context(), name, token, clientIP(r))
+	return a.Auth.Check(r.Context(), rt.name, token, clientIP(r))
 }
 
 func clientIP(r *http.Request) string {
@@ -205,7 +206,7 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, rt route, st config.
 			return fmt.Errorf("%w: JPEG thumbnails are disabled for stream %q", ErrForbidden, rt.name)
 		}
 		var err error
-		if rt.want, err = parseSize(r.URL.Query()); err != nil {
+		if rt.want, err = parseSize(rt.query); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,9 @@ func (a *api) instrument(next http.Handler) http.Handler {
 		}
 		d := time.Since(start)
 		a.metrics.observe(rec.route, rec.status, d)
+		if !a.AccessLog.Enabled(r.Context(), slog.LevelInfo) {
+			return
+		}
 		a.AccessLog.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

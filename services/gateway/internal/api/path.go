@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,10 +41,11 @@ func (k kind) isJPEG() bool {
 
 // route is a parsed stream URL.
 type route struct {
-	name string
-	kind kind
-	unix int64 // the second of the date and unix forms
-	want size  // ?width=&height= of JPEG forms
+	name  string
+	kind  kind
+	unix  int64 // the second of the date and unix forms
+	want  size  // ?width=&height= of JPEG forms
+	query url.Values
 }
 
 // maxUnix bounds {unix} (year 9999).

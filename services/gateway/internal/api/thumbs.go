@@ -164,7 +164,7 @@ func (a *api) sendLatest(w http.ResponseWriter, r *http.Request, name string, k 
 	if err != nil {
 		return err
 	}
-	http.ServeContent(w, r, "", e.Time(), bytes.NewReader(b.Data))
+	serveBytes(w, r, e, b.Data)
 	return nil
 }
 
@@ -186,12 +186,30 @@ func (a *api) sendArchive(w http.ResponseWriter, r *http.Request, name string, k
 			return fmt.Errorf("get %s: %w", o.Key, err)
 		}
 	}
-	http.ServeContent(w, r, "", e.Time(), bytes.NewReader(data))
+	serveBytes(w, r, e, data)
 	return nil
 }
 
 // setHeaders sets the validators and caching of an object response;
 // Last-Modified is the keyframe time.
+// serveBytes writes data: directly for a plain GET/HEAD, through
+// http.ServeContent when ranges or dates are to be evaluated.
+func serveBytes(w http.ResponseWriter, r *http.Request, e index.Entry, data []byte) {
+	h := r.Header
+	if h.Get("Range") != "" || h.Get("If-Modified-Since") != "" || h.Get("If-Unmodified-Since") != "" ||
+		h.Get("If-Match") != "" || h.Get("If-Range") != "" {
+		http.ServeContent(w, r, "", e.Time(), bytes.NewReader(data))
+		return
+	}
+	wh := w.Header()
+	wh.Set("Accept-Ranges", "bytes")
+	wh.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+}
+
 func setHeaders(w http.ResponseWriter, ctype, etag, cacheControl string, e index.Entry) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)

@@ -139,3 +139,34 @@ func TestTokenAndBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestVerifiedCache(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c, err := New(Config{TokenKey: string(key), MaxCached: 2, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tok := Sign(key, "cam", now.Add(time.Minute))
+	for range 2 { // the second check is served from the cache
+		if err := c.Check(ctx, "cam", tok, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Check(ctx, "other", tok, ""); !errors.Is(err, ErrForged) {
+		t.Fatalf("cached token on another stream: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if err := c.Check(ctx, "cam", tok, ""); !errors.Is(err, ErrExpired) {
+		t.Fatalf("cached token past its expiry: %v", err)
+	}
+	for i := range 5 { // the bound: the map is reset when full
+		c.Check(ctx, "cam", Sign(key, "cam", now.Add(time.Duration(i+1)*time.Minute)), "")
+	}
+	c.vmu.RLock()
+	n := len(c.verified)
+	c.vmu.RUnlock()
+	if n > 2 {
+		t.Fatalf("verified cache holds %d, bound 2", n)
+	}
+}

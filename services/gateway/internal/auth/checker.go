@@ -43,6 +43,12 @@ type Checker struct {
 
 	mu    sync.Mutex
 	cache map[cacheKey]decision
+
+	// verified remembers signatures already checked (stream, token →
+	// expiry), so a viewer's repeated requests skip the HMAC; the expiry
+	// is still checked every time.
+	vmu      sync.RWMutex
+	verified map[cacheKey]int64
 }
 
 type cacheKey struct{ stream, token, ip string }
@@ -83,6 +89,31 @@ func New(cfg Config) (*Checker, error) {
 	return c, nil
 }
 
+func (c *Checker) verify(stream, token string) error {
+	k := cacheKey{stream: stream, token: token}
+	now := c.cfg.Now()
+	c.vmu.RLock()
+	exp, ok := c.verified[k]
+	c.vmu.RUnlock()
+	if ok {
+		if now.Unix() >= exp {
+			return ErrExpired
+		}
+		return nil
+	}
+	if err := Verify(c.key, stream, token, now); err != nil {
+		return err
+	}
+	exp, _ = expiry(token)
+	c.vmu.Lock()
+	if c.verified == nil || len(c.verified) >= c.cfg.MaxCached {
+		c.verified = map[cacheKey]int64{}
+	}
+	c.verified[k] = exp
+	c.vmu.Unlock()
+	return nil
+}
+
 // Enabled reports whether requests need a token.
 func (c *Checker) Enabled() bool { return c != nil && (len(c.key) > 0 || c.backend != nil) }
 
@@ -96,7 +127,7 @@ func (c *Checker) Check(ctx context.Context, stream, token, ip string) error {
 		return ErrMissing
 	}
 	if len(c.key) > 0 {
-		if err := Verify(c.key, stream, token, c.cfg.Now()); err != nil {
+		if err := c.verify(stream, token); err != nil {
 			return err
 		}
 	}

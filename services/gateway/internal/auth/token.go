@@ -59,6 +59,12 @@ func Verify(key []byte, stream, token string, now time.Time) error {
 	return nil
 }
 
+// expiry is the expiry of a token that passed Verify.
+func expiry(token string) (int64, error) {
+	exp, _, _ := strings.Cut(token, "-")
+	return strconv.ParseInt(exp, 10, 64)
+}
+
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

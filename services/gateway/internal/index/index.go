@@ -21,6 +21,9 @@ import (
 	stillsv1 "github.com/stills-video/stills/proto/stills/v1"
 )
 
+// appendFill is the bucket fill percent for time-ordered appends.
+const appendFill = 0.9
+
 var (
 	bucketStreams = []byte("streams")
 	bucketMeta    = []byte("meta")
@@ -31,6 +34,7 @@ var (
 type DB struct {
 	db      *bolt.DB
 	applied atomic.Uint64
+	latest  latestCache
 }
 
 // Open opens or creates the index file at path.
@@ -119,6 +123,9 @@ func (d *DB) Apply(msgs []Message) (Result, error) {
 			if err != nil {
 				return err
 			}
+			// Entries arrive mostly in time order (appends): fill pages
+			// instead of splitting them in half.
+			b.FillPercent = appendFill
 			added, isLatest, err := put(b, e)
 			if err != nil {
 				return err
@@ -140,6 +147,9 @@ func (d *DB) Apply(msgs []Message) (Result, error) {
 		return Result{}, fmt.Errorf("index: apply: %w", err)
 	}
 	d.applied.Store(next)
+	for _, name := range res.Latest {
+		d.latest.invalidate(name)
+	}
 	return res, nil
 }
 

@@ -319,11 +319,17 @@ func TestPrune(t *testing.T) {
 	if first, _, ok, _ := d.Bounds("s/1"); !ok || first != 1_700_000_003_000 {
 		t.Fatalf("first after prune %d", first)
 	}
+	if _, ok, _ := d.Latest("s/1"); !ok {
+		t.Fatal("latest")
+	}
 	if n, err := d.DeleteRange("s/1", 0, 1<<62); err != nil || n != 7 {
 		t.Fatalf("delete rest: %d %v", n, err)
 	}
 	if names, _ := d.Streams(); len(names) != 0 {
 		t.Fatalf("empty stream kept: %v", names)
+	}
+	if _, ok, _ := d.Latest("s/1"); ok {
+		t.Fatal("latest entry survived its deletion")
 	}
 	if n, err := d.DeleteRange("nope", 0, 1); err != nil || n != 0 {
 		t.Fatalf("unknown stream: %d %v", n, err)

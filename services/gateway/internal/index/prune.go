@@ -57,6 +57,7 @@ func (d *DB) DeleteRange(stream string, fromMs, toMs int64) (int, error) {
 		}
 		return nil
 	})
+	d.latest.invalidate(stream)
 	if err != nil {
 		return 0, fmt.Errorf("index: delete %s: %w", stream, err)
 	}

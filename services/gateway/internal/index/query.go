@@ -41,9 +41,18 @@ func (d *DB) find(stream string, pick func(c *bolt.Cursor) (k, v []byte)) (Entry
 	return e, ok, err
 }
 
-// Latest is the newest entry of stream.
+// Latest is the newest entry of stream, from memory after the first read
+// (Apply and DeleteRange invalidate it).
 func (d *DB) Latest(stream string) (Entry, bool, error) {
-	return d.find(stream, (*bolt.Cursor).Last)
+	if e, ok := d.latest.get(stream); ok {
+		return e, true, nil
+	}
+	gen := d.latest.generation(stream)
+	e, ok, err := d.find(stream, (*bolt.Cursor).Last)
+	if err == nil && ok {
+		d.latest.put(stream, e, gen)
+	}
+	return e, ok, err
 }
 
 // Second is the entry of the UTC second unix, if any.
