@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	cache    sync.Map // obsKey → observers
 }
 
 func newMetrics(reg prometheus.Registerer, hub *live.Hub) (*metrics, error) {
@@ -42,7 +44,28 @@ func newMetrics(reg prometheus.Registerer, hub *live.Hub) (*metrics, error) {
 	return m, nil
 }
 
+// observe counts a request; the label lookups are cached per route and
+// status (they hash and lock on every call otherwise).
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	k := obsKey{route, status}
+	o, ok := m.cache.Load(k)
+	if !ok {
+		o, _ = m.cache.LoadOrStore(k, observers{
+			count:    m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(route),
+		})
+	}
+	obs := o.(observers)
+	obs.count.Inc()
+	obs.duration.Observe(d.Seconds())
+}
+
+type obsKey struct {
+	route  string
+	status int
+}
+
+type observers struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }

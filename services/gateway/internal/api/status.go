@@ -69,8 +69,39 @@ func (a *api) recordingStatus(w http.ResponseWriter, r *http.Request, st config.
 			item.BriefThumbnails[i] = ms / 1000
 		}
 	}
-	writeJSON(w, http.StatusOK, []statusItem{item})
+	writeBody(w, http.StatusOK, appendStatus(make([]byte, 0, 64+12*len(item.BriefThumbnails)+32*len(item.Ranges)), item))
 	return nil
+}
+
+// appendStatus encodes [item] as encoding/json would, without reflection
+// (a one-hour brief_thumbnails holds ~1,200 numbers).
+func appendStatus(b []byte, it statusItem) []byte {
+	name, _ := json.Marshal(it.Stream)
+	b = append(b, `[{"stream":`...)
+	b = append(b, name...)
+	b = append(b, `,"ranges":[`...)
+	for i, r := range it.Ranges {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"from":`...)
+		b = strconv.AppendInt(b, r.From, 10)
+		b = append(b, `,"duration":`...)
+		b = strconv.AppendInt(b, r.Duration, 10)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if len(it.BriefThumbnails) > 0 {
+		b = append(b, `,"brief_thumbnails":[`...)
+		for i, t := range it.BriefThumbnails {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, t, 10)
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}]\n"...)
 }
 
 // parseUnixParam parses a from/to value: Unix seconds or "now"; empty is def.
@@ -116,7 +147,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
 		return
 	}
-	body = append(body, '\n')
+	writeBody(w, status, append(body, '\n'))
+}
+
+// writeBody writes a JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", cacheNoCache)

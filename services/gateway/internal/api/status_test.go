@@ -77,3 +77,15 @@ func TestRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendStatusMatchesJSON(t *testing.T) {
+	for _, it := range []statusItem{
+		{Stream: "a/b", Ranges: []statusRange{}},
+		{Stream: `q"\<>&`, Ranges: []statusRange{{1, 2}, {30, 4}}, BriefThumbnails: []int64{1, 2, 3}},
+	} {
+		want, _ := json.Marshal([]statusItem{it})
+		if got := string(appendStatus(nil, it)); got != string(want)+"\n" {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}

@@ -108,14 +108,14 @@ func (a *api) dateMP4(w http.ResponseWriter, r *http.Request, rt route) error {
 // unixPreviewJPEG redirects to the date URL of the nearest keyframe (which
 // renders on demand when only its MP4 is stored).
 func (a *api) unixPreviewJPEG(w http.ResponseWriter, r *http.Request, rt route) error {
-	n, ok, err := a.Index.Nearest(rt.name, rt.unix*1000)
+	ms, ok, err := a.Index.NearestTime(rt.name, rt.unix*1000)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("%w: no thumbnails of stream %q", ErrNotFound, rt.name)
 	}
-	redirect(w, r, jpegURL(rt.name, n))
+	redirect(w, r, jpegURL(rt.name, index.Entry{TimeMs: ms}))
 	return nil
 }
 
@@ -192,6 +192,26 @@ func (a *api) sendArchive(w http.ResponseWriter, r *http.Request, name string, k
 
 // setHeaders sets the validators and caching of an object response;
 // Last-Modified is the keyframe time.
+// Shared header values (never modified).
+var (
+	acceptRanges = []string{"bytes"}
+	constValues  = map[string][]string{}
+)
+
+func init() {
+	for _, v := range []string{"image/jpeg", "video/mp4", cacheNoCache, cacheImmutable} {
+		constValues[v] = []string{v}
+	}
+}
+
+// constValue is a shared header value for the constants above.
+func constValue(v string) []string {
+	if s, ok := constValues[v]; ok {
+		return s
+	}
+	return []string{v}
+}
+
 // serveBytes writes data: directly for a plain GET/HEAD, through
 // http.ServeContent when ranges or dates are to be evaluated.
 func serveBytes(w http.ResponseWriter, r *http.Request, e index.Entry, data []byte) {
@@ -202,7 +222,7 @@ func serveBytes(w http.ResponseWriter, r *http.Request, e index.Entry, data []by
 		return
 	}
 	wh := w.Header()
-	wh.Set("Accept-Ranges", "bytes")
+	wh["Accept-Ranges"] = acceptRanges
 	wh.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -212,10 +232,10 @@ func serveBytes(w http.ResponseWriter, r *http.Request, e index.Entry, data []by
 
 func setHeaders(w http.ResponseWriter, ctype, etag, cacheControl string, e index.Entry) {
 	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", cacheControl)
-	h.Set("Last-Modified", e.Time().Format(http.TimeFormat))
+	h["Content-Type"] = constValue(ctype)
+	h["Etag"] = []string{etag}
+	h["Cache-Control"] = constValue(cacheControl)
+	h["Last-Modified"] = []string{e.Time().Format(http.TimeFormat)}
 }
 
 // etagOf is a strong validator of an object: entry time, key and size.

@@ -184,6 +184,17 @@ func TestQueries(t *testing.T) {
 			}
 		})
 	}
+	// NearestTime agrees with Nearest.
+	for _, ms := range []int64{-1000, 0, base, base + 1000, base + 1600, base + 5000, base + 6000, base * 2} {
+		e, ok, _ := db.Nearest("s", ms)
+		got, gok, err := db.NearestTime("s", ms)
+		if err != nil || gok != ok || got != e.TimeMs {
+			t.Errorf("NearestTime(%d) = %d %v %v, Nearest %d %v", ms, got, gok, err, e.TimeMs, ok)
+		}
+	}
+	if _, ok, err := db.NearestTime("x", base); ok || err != nil {
+		t.Error("NearestTime of an unknown stream")
+	}
 	for _, tc := range []struct {
 		from, to int64
 		want     []int64

@@ -11,7 +11,6 @@ type latestCache struct {
 	gen map[string]uint64
 }
 
-
 func (c *latestCache) get(stream string) (Entry, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -73,8 +73,27 @@ func (d *DB) FirstAtOrAfter(stream string, ms int64) (Entry, bool, error) {
 
 // Nearest is the entry closest to ms; on a tie the earlier one.
 func (d *DB) Nearest(stream string, ms int64) (Entry, bool, error) {
-	ms = max(ms, 0)
-	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) {
+	return d.find(stream, nearest(max(ms, 0)))
+}
+
+// NearestTime is the time (ms) of Nearest, without decoding the entry.
+func (d *DB) NearestTime(stream string, ms int64) (int64, bool, error) {
+	var (
+		t  int64
+		ok bool
+	)
+	pick := nearest(max(ms, 0))
+	err := d.view(stream, func(c *bolt.Cursor) error {
+		if k, _ := pick(c); k != nil {
+			t, ok = keyTime(k), true
+		}
+		return nil
+	})
+	return t, ok, err
+}
+
+func nearest(ms int64) func(c *bolt.Cursor) ([]byte, []byte) {
+	return func(c *bolt.Cursor) ([]byte, []byte) {
 		ak, av := c.Seek(timeKey(ms))
 		var bk, bv []byte
 		if ak == nil {
@@ -92,7 +111,7 @@ func (d *DB) Nearest(stream string, ms int64) (Entry, bool, error) {
 		default:
 			return ak, av
 		}
-	})
+	}
 }
 
 // Range returns the entry times (ms) in [fromMs, toMs], oldest first.
