@@ -4,6 +4,7 @@ package mp4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -64,7 +65,50 @@ func Mux(codec stillsv1.Codec, au []byte, paramSets [][]byte) ([]byte, error) {
 		// pmp4 fails on parameter sets it cannot parse.
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return buf.Bytes(), nil
+	out := buf.Bytes()
+	if codec == stillsv1.Codec_CODEC_H265 {
+		// mediacommon writes the hev1 sample entry (parameter sets may be
+		// in-band). Ours are only in hvcC, which is what hvc1 promises,
+		// and hvc1 is what Apple's players and browsers require.
+		if err := renameSampleEntry(out, "hev1", "hvc1"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// renameSampleEntry rewrites, in place, the four-character type of the
+// first sample entry under moov/trak/mdia/minf/stbl/stsd from old to new.
+func renameSampleEntry(b []byte, old, new string) error {
+	box := b
+	for _, name := range []string{"moov", "trak", "mdia", "minf", "stbl", "stsd"} {
+		var ok bool
+		if box, ok = child(box, name); !ok {
+			return fmt.Errorf("%w: no %s box in the muxed MP4", ErrInvalid, name)
+		}
+	}
+	// stsd payload: version+flags (4), entry count (4), then the entry box.
+	if len(box) < 16 || string(box[12:16]) != old {
+		return fmt.Errorf("%w: sample entry is not %s", ErrInvalid, old)
+	}
+	copy(box[12:16], new)
+	return nil
+}
+
+// child finds the box called name among the boxes laid end to end in b
+// and returns its payload (a sub-slice of b).
+func child(b []byte, name string) ([]byte, bool) {
+	for len(b) >= 8 {
+		size := int(binary.BigEndian.Uint32(b))
+		if size < 8 || size > len(b) {
+			return nil, false
+		}
+		if string(b[4:8]) == name {
+			return b[8:size], true
+		}
+		b = b[size:]
+	}
+	return nil, false
 }
 
 // H.264 NAL unit types (ITU-T H.264 table 7-1).

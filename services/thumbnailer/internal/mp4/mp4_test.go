@@ -23,7 +23,7 @@ func probe(t *testing.T, data []byte) string {
 	p := filepath.Join(t.TempDir(), "x.mp4")
 	testutil.Must(t, os.WriteFile(p, data, 0o644))
 	out, err := exec.Command(testutil.Tool(t, "ffprobe"), "-v", "error", "-count_frames",
-		"-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height,nb_read_frames",
+		"-select_streams", "v:0", "-show_entries", "stream=codec_name,codec_tag_string,width,height,nb_read_frames",
 		"-of", "csv=p=0", p).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ffprobe: %v\n%s", err, out)
@@ -69,10 +69,10 @@ func TestMux(t *testing.T) {
 		ps    [][]byte
 		want  string
 	}{
-		{"h264 in-band parameter sets", stillsv1.Codec_CODEC_H264, h264AU, nil, "h264,640,360,1"},
-		{"h264 parameter sets from the event", stillsv1.Codec_CODEC_H264, h264Bare, h264PS, "h264,640,360,1"},
-		{"h265 in-band parameter sets", stillsv1.Codec_CODEC_H265, h265AU, nil, "hevc,640,360,1"},
-		{"h265 parameter sets from the event", stillsv1.Codec_CODEC_H265, h265Bare, h265PS, "hevc,640,360,1"},
+		{"h264 in-band parameter sets", stillsv1.Codec_CODEC_H264, h264AU, nil, "h264,avc1,640,360,1"},
+		{"h264 parameter sets from the event", stillsv1.Codec_CODEC_H264, h264Bare, h264PS, "h264,avc1,640,360,1"},
+		{"h265 in-band parameter sets", stillsv1.Codec_CODEC_H265, h265AU, nil, "hevc,hvc1,640,360,1"},
+		{"h265 parameter sets from the event", stillsv1.Codec_CODEC_H265, h265Bare, h265PS, "hevc,hvc1,640,360,1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
