@@ -145,7 +145,9 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // work is one worker goroutine: its own decoder, its own pull
-// subscription holding at most one event.
+// subscription. It decodes the next event while a writer goroutine stores,
+// publishes and settles the previous one (at most one waiting), so the
+// core stays busy through storage and bus round trips.
 func (s *Service) work(ctx context.Context, cons jetstream.Consumer, maxDeliver uint64, progress time.Duration, id int) error {
 	log := s.log.With("worker", id)
 	w, err := worker.New(worker.Config{
@@ -163,6 +165,22 @@ func (s *Service) work(ctx context.Context, cons jetstream.Consumer, maxDeliver 
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	defer it.Stop()
+
+	// Finish the events in hand even when ctx ends meanwhile.
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	jobs := make(chan *worker.Job)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		for j := range jobs {
+			fctx, done := context.WithTimeout(jobCtx, s.cfg.DrainTimeout)
+			w.Finish(fctx, j)
+			done()
+		}
+	}()
+	defer func() { close(jobs); <-writerDone }()
+
 	for {
 		msg, err := it.Next()
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
@@ -177,9 +195,11 @@ func (s *Service) work(ctx context.Context, cons jetstream.Consumer, maxDeliver 
 			log.Warn("pull", "err", err)
 			continue
 		}
-		// Finish the event in hand even when ctx ends meanwhile.
-		jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DrainTimeout)
-		w.Handle(jobCtx, msg)
-		cancel()
+		pctx, done := context.WithTimeout(jobCtx, s.cfg.DrainTimeout)
+		j := w.Prepare(pctx, msg)
+		done()
+		if j != nil {
+			jobs <- j // waits while the writer is busy with the previous one
+		}
 	}
 }

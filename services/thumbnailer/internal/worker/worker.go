@@ -94,19 +94,56 @@ type failure struct {
 	err    error
 }
 
+// Job is an event whose CPU work (decode, JPEG, MP4) is done and whose
+// I/O (store, publish, settle) is not. Prepare makes it, Finish ends it;
+// the worker's next Prepare may run while Finish writes, so the decoder
+// never waits on storage or the bus.
+type Job struct {
+	msg    jetstream.Msg
+	meta   *jetstream.MsgMetadata
+	ev     *stillsv1.SegmentStarted
+	start  time.Time
+	stop   func() // ends the InProgress keep-alive
+	t      time.Time
+	movie  []byte
+	jpegs  []JPEG
+	source string
+	fail   *failure
+}
+
 // Handle processes msg and settles it: Ack, NakWithDelay or Term.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
-	start := time.Now()
+	if j := w.Prepare(ctx, msg); j != nil {
+		w.Finish(ctx, j)
+	}
+}
+
+// Prepare does the CPU part of msg (decode, JPEGs, MP4) with the worker's
+// decoder. It returns nil for a message that cannot be settled (not from
+// JetStream). Not safe for concurrent use with another Prepare.
+func (w *Worker) Prepare(ctx context.Context, msg jetstream.Msg) *Job {
+	j := &Job{msg: msg, start: time.Now(), ev: &stillsv1.SegmentStarted{}}
 	meta, err := msg.Metadata()
 	if err != nil {
 		// Not a JetStream message: nothing to settle.
 		w.log.Error("message without metadata", "subject", msg.Subject(), "err", err)
-		return
+		return nil
 	}
-	ev := &stillsv1.SegmentStarted{}
-	stop := w.keepAlive(msg)
-	f := w.process(ctx, msg, meta, ev)
-	stop()
+	j.meta = meta
+	j.stop = w.keepAlive(msg)
+	j.fail = w.render(ctx, j)
+	return j
+}
+
+// Finish stores and publishes a prepared job, then settles its message.
+// It may run concurrently with Prepare (it touches no libav state).
+func (w *Worker) Finish(ctx context.Context, j *Job) {
+	f := j.fail
+	if f == nil {
+		f = w.write(ctx, j)
+	}
+	j.stop()
+	msg, meta, ev := j.msg, j.meta, j.ev
 	switch {
 	case f == nil:
 		if err := msg.Ack(); err != nil {
@@ -117,7 +154,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		w.cfg.Metrics.thumbnails.Inc()
 		w.cfg.Metrics.stored.Add(1)
-		w.cfg.Metrics.duration.Observe(time.Since(start).Seconds())
+		w.cfg.Metrics.duration.Observe(time.Since(j.start).Seconds())
 	case f.reason != "":
 		w.terminate(ctx, msg, meta, ev, f.reason, f.err)
 	case meta.NumDelivered >= w.cfg.MaxDeliver:
@@ -129,46 +166,53 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	}
 }
 
-func (w *Worker) process(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *stillsv1.SegmentStarted) *failure {
+// render is the CPU stage: parse, validate, mux, decode and encode.
+func (w *Worker) render(ctx context.Context, j *Job) *failure {
+	msg, ev := j.msg, j.ev
 	if err := proto.Unmarshal(msg.Data(), ev); err != nil {
 		return &failure{reason: ReasonInvalidEvent, err: fmt.Errorf("%w: protobuf: %v", ErrInvalidEvent, err)}
 	}
 	if err := validate(ev, msg.Subject()); err != nil {
 		return &failure{reason: ReasonInvalidEvent, err: err}
 	}
-	t := layout.FromMillis(ev.GetTimeMs())
+	j.t = layout.FromMillis(ev.GetTimeMs())
 	movie, err := mp4.Mux(ev.GetCodec(), ev.GetKeyframe(), ev.GetParameterSets())
 	if err != nil {
 		return &failure{reason: ReasonInvalidKeyframe, err: err}
 	}
-	jpegs, source, f := w.jpegs(ctx, ev, t)
-	if f != nil {
-		return f
-	}
-	rec := &stillsv1.ThumbnailStored{Stream: ev.GetStream(), TimeMs: ev.GetTimeMs(), Codec: ev.GetCodec(), Source: source}
+	j.movie = movie
+	var f *failure
+	j.jpegs, j.source, f = w.jpegs(ctx, ev, j.t)
+	return f
+}
+
+// write is the I/O stage: write the objects, then publish the record.
+func (w *Worker) write(ctx context.Context, j *Job) *failure {
+	ev := j.ev
+	rec := &stillsv1.ThumbnailStored{Stream: ev.GetStream(), TimeMs: ev.GetTimeMs(), Codec: ev.GetCodec(), Source: j.source}
 	put := func(key string, data []byte, ctype string) error {
 		if err := w.store.Put(ctx, key, data, ctype); err != nil {
 			return fmt.Errorf("worker: put %s: %w", key, err)
 		}
 		return nil
 	}
-	mp4Key := layout.MP4(ev.GetStream(), t)
-	if err := put(mp4Key, movie, "video/mp4"); err != nil {
+	mp4Key := layout.MP4(ev.GetStream(), j.t)
+	if err := put(mp4Key, j.movie, "video/mp4"); err != nil {
 		return &failure{kind: KindStorage, err: err}
 	}
-	rec.Mp4 = &stillsv1.StoredObject{Key: mp4Key, Bytes: int64(len(movie)), Width: ev.GetWidth(), Height: ev.GetHeight(), ContentType: "video/mp4"}
-	for _, j := range jpegs {
-		if err := put(j.Key, j.Data, "image/jpeg"); err != nil {
+	rec.Mp4 = &stillsv1.StoredObject{Key: mp4Key, Bytes: int64(len(j.movie)), Width: ev.GetWidth(), Height: ev.GetHeight(), ContentType: "video/mp4"}
+	for _, jp := range j.jpegs {
+		if err := put(jp.Key, jp.Data, "image/jpeg"); err != nil {
 			return &failure{kind: KindStorage, err: err}
 		}
 		rec.Jpegs = append(rec.Jpegs, &stillsv1.StoredObject{
-			Key: j.Key, Bytes: int64(len(j.Data)), Width: uint32(j.Width), Height: uint32(j.Height), ContentType: "image/jpeg",
+			Key: jp.Key, Bytes: int64(len(jp.Data)), Width: uint32(jp.Width), Height: uint32(jp.Height), ContentType: "image/jpeg",
 		})
 	}
 	if err := Publish(ctx, w.js, bus.StoredSubject(ev.GetStream()), ev.GetTimeMs(), bus.MsgID(ev.GetStream(), ev.GetTimeMs()), rec); err != nil {
 		return &failure{kind: KindPublish, err: err}
 	}
-	w.log.Debug("stored", "stream", ev.GetStream(), "time_ms", ev.GetTimeMs(), "jpegs", len(jpegs), "delivered", meta.NumDelivered)
+	w.log.Debug("stored", "stream", ev.GetStream(), "time_ms", ev.GetTimeMs(), "jpegs", len(j.jpegs), "delivered", j.meta.NumDelivered)
 	return nil
 }
 
