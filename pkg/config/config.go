@@ -71,6 +71,12 @@ type Thumbnailer struct {
 	// SkipLoopFilter skips the H.264/H.265 deblocking filter when decoding
 	// thumbnails (faster, visually identical at thumbnail sizes).
 	SkipLoopFilter *bool `yaml:"skip_loop_filter"`
+	// SnapshotTimeout bounds a camera snapshot fetch (0 = 3s).
+	SnapshotTimeout Duration `yaml:"snapshot_timeout"`
+	// SnapshotMaxBytes caps a camera snapshot (0 = 8 MiB).
+	SnapshotMaxBytes int64 `yaml:"snapshot_max_bytes"`
+	// RenderTimeout bounds an on-demand render request (0 = 10s).
+	RenderTimeout Duration `yaml:"render_timeout"`
 }
 
 // Metrics is the /metrics and /healthz listener of the ingest and
@@ -225,6 +231,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Thumbnailer.Workers < 0 || c.Thumbnailer.Workers > 256 {
 		return &Error{"thumbnailer.workers", "must be between 0 and 256"}
+	}
+	if d := c.Thumbnailer.SnapshotTimeout.D(); d < 0 || d > time.Minute {
+		return &Error{"thumbnailer.snapshot_timeout", "must be between 0 and 1m"}
+	}
+	if n := c.Thumbnailer.SnapshotMaxBytes; n < 0 || n > 64<<20 {
+		return &Error{"thumbnailer.snapshot_max_bytes", "must be between 0 and 64 MiB"}
+	}
+	if d := c.Thumbnailer.RenderTimeout.D(); d < 0 || d > time.Minute {
+		return &Error{"thumbnailer.render_timeout", "must be between 0 and 1m"}
 	}
 	switch c.Log.Level {
 	case "", "debug", "info", "warn", "error":

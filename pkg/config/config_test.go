@@ -92,6 +92,9 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"nats url", "nats: {url: 'http://x'}", "nats.url"},
 		{"payload", "nats: {max_payload: 10}", "nats.max_payload"},
 		{"workers", "thumbnailer: {workers: -1}", "thumbnailer.workers"},
+		{"snapshot timeout", "thumbnailer: {snapshot_timeout: 2h}", "thumbnailer.snapshot_timeout"},
+		{"snapshot bytes", "thumbnailer: {snapshot_max_bytes: -1}", "thumbnailer.snapshot_max_bytes"},
+		{"render timeout", "thumbnailer: {render_timeout: 5m}", "thumbnailer.render_timeout"},
 		{"log level", "log: {level: loud}", "log.level"},
 		{"data dir", "data_dir: ''", "data_dir"},
 	} {
@@ -130,16 +133,17 @@ func TestEnvOverrides(t *testing.T) {
 		"STILLS_NATS_MAX_PAYLOAD=2097152",
 		"STILLS_THUMBNAILER_SKIP_LOOP_FILTER=false",
 		"STILLS_DATA_DIR=/d",
+		"STILLS_THUMBNAILER_RENDER_TIMEOUT=7s",
 		"HOME=/root",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.HTTP.Listen != "0.0.0.0:80" || cfg.Storage.S3 == nil || cfg.Storage.S3.Bucket != "b" || !cfg.Storage.S3.Secure ||
-		cfg.NATS.MaxPayload != 2097152 || cfg.Thumbnailer.SkipLoopFilter == nil || *cfg.Thumbnailer.SkipLoopFilter || cfg.DataDir != "/d" {
+		cfg.NATS.MaxPayload != 2097152 || cfg.Thumbnailer.SkipLoopFilter == nil || *cfg.Thumbnailer.SkipLoopFilter || cfg.DataDir != "/d" || cfg.Thumbnailer.RenderTimeout.D() != 7*time.Second {
 		t.Fatalf("%+v", cfg)
 	}
-	for _, bad := range []string{"STILLS_NOPE=1", "STILLS_HTTP_LISTN=x", "STILLS_NATS_MAX_PAYLOAD=big", "STILLS_STORAGE_S3_SECURE=perhaps", "STILLS_STREAMS=x"} {
+	for _, bad := range []string{"STILLS_NOPE=1", "STILLS_HTTP_LISTN=x", "STILLS_NATS_MAX_PAYLOAD=big", "STILLS_STORAGE_S3_SECURE=perhaps", "STILLS_STREAMS=x", "STILLS_THUMBNAILER_RENDER_TIMEOUT=7"} {
 		c := Default()
 		var ce *Error
 		if err := ApplyEnv(&c, []string{bad}); !errors.As(err, &ce) || !strings.HasPrefix(bad, ce.Key) {

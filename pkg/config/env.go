@@ -79,6 +79,14 @@ func setScalar(fv reflect.Value, s string) error {
 		fv.Set(nv)
 		return nil
 	}
+	if fv.Type() == reflect.TypeFor[Duration]() {
+		var d Duration
+		if err := d.parse(s); err != nil {
+			return err
+		}
+		fv.Set(reflect.ValueOf(d))
+		return nil
+	}
 	switch fv.Kind() {
 	case reflect.String:
 		fv.SetString(s)

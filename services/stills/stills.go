@@ -89,10 +89,13 @@ func Run(ctx context.Context, o Options) error {
 		workers = runtime.NumCPU()
 	}
 	thumbs, err := thumbnailer.New(thumbnailer.Config{
-		Workers:        workers,
-		SkipLoopFilter: cfg.Thumbnailer.SkipLoopFilterOrDefault(),
-		Log:            log,
-		Registerer:     reg,
+		Workers:          workers,
+		SkipLoopFilter:   cfg.Thumbnailer.SkipLoopFilterOrDefault(),
+		SnapshotTimeout:  cfg.Thumbnailer.SnapshotTimeout.D(),
+		SnapshotMaxBytes: cfg.Thumbnailer.SnapshotMaxBytes,
+		RenderTimeout:    cfg.Thumbnailer.RenderTimeout.D(),
+		Log:              log,
+		Registerer:       reg,
 	}, js, store)
 	if err != nil {
 		return err

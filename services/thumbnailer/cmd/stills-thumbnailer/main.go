@@ -34,10 +34,13 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	svc, err := thumbnailer.New(thumbnailer.Config{
-		Workers:        cfg.Thumbnailer.Workers,
-		SkipLoopFilter: cfg.Thumbnailer.SkipLoopFilterOrDefault(),
-		Log:            log,
-		Registerer:     prometheus.DefaultRegisterer,
+		Workers:          cfg.Thumbnailer.Workers,
+		SkipLoopFilter:   cfg.Thumbnailer.SkipLoopFilterOrDefault(),
+		SnapshotTimeout:  cfg.Thumbnailer.SnapshotTimeout.D(),
+		SnapshotMaxBytes: cfg.Thumbnailer.SnapshotMaxBytes,
+		RenderTimeout:    cfg.Thumbnailer.RenderTimeout.D(),
+		Log:              log,
+		Registerer:       prometheus.DefaultRegisterer,
 	}, js, store)
 	if err != nil {
 		return err
