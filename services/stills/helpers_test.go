@@ -169,3 +169,5 @@ func psnr(t *testing.T, a, b image.Image) float64 {
 	}
 	return 10 * math.Log10(255*255/mse)
 }
+
+func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
