@@ -168,7 +168,11 @@ func (s *Service) runPull(ctx context.Context, p *pull) {
 		s.m.sourceErrors.WithLabelValues(name).Inc()
 		s.m.reconnects.WithLabelValues(name).Inc()
 		p.fail(err)
-		setStatus(StatusError)
+		if source.Unreachable(err) {
+			setStatus(StatusOffline)
+		} else {
+			setStatus(StatusError)
+		}
 		wait := bo.wait()
 		log.Warn("stream failed, reconnecting", "err", p.redact(err), "in", wait.Round(time.Millisecond))
 		t := time.NewTimer(wait)
