@@ -24,6 +24,7 @@ import (
 	"github.com/stills-video/stills/services/gateway/internal/index"
 	"github.com/stills-video/stills/services/gateway/internal/latest"
 	"github.com/stills-video/stills/services/gateway/internal/live"
+	"github.com/stills-video/stills/services/gateway/internal/ui"
 )
 
 // Renderer renders the JPEG of a stored keyframe MP4 on demand and returns
@@ -108,6 +109,7 @@ func New(d Deps) (http.Handler, error) {
 		writeError(w, a.Log, r, fmt.Errorf("%w: %s", ErrMethod, r.Method))
 	})
 	metricsHandler := promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})
+	uiHandler := ui.Handler()
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		r.MethodFunc(method, "/healthz", a.healthz)
 		r.MethodFunc(method, "/readyz", a.readyz)
@@ -116,6 +118,10 @@ func New(d Deps) (http.Handler, error) {
 			metricsHandler.ServeHTTP(w, r)
 		})
 		r.MethodFunc(method, "/api/openapi.json", a.openapi)
+		r.MethodFunc(method, "/", func(w http.ResponseWriter, r *http.Request) {
+			setRoute(w, "ui")
+			uiHandler.ServeHTTP(w, r)
+		})
 		r.MethodFunc(method, "/*", a.serveStream)
 	}
 	r.MethodFunc(http.MethodOptions, "/*", preflight)

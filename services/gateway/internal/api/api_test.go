@@ -245,7 +245,7 @@ func TestRoutes(t *testing.T) {
 		{"post", "POST", "/" + cam + "/preview.jpg", 405, "", "", "", "", "method_not_allowed"},
 		{"healthz", "GET", "/healthz", 200, "application/json", "", "{\"status\":\"ok\"}\n", "", ""},
 		{"readyz", "GET", "/readyz", 200, "application/json", "", "", "", ""},
-		{"root", "GET", "/", 404, "", "", "", "", "not_found"},
+		{"root is the live wall", "GET", "/", 200, "text/html; charset=utf-8", "no-cache", "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := e.do(tc.method, tc.target)
