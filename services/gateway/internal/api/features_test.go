@@ -187,7 +187,7 @@ func TestOpenAPI(t *testing.T) {
 	if len(forms) != len(kindNames) {
 		t.Fatalf("a route form is missing from this test")
 	}
-	want := []string{"/", "/healthz", "/readyz", "/metrics", "/api/openapi.json"}
+	want := []string{"/", "/healthz", "/readyz", "/metrics", "/api/openapi.json", "/api/streams", "/api/streams/{name}"}
 	for _, p := range forms {
 		want = append(want, p)
 	}
