@@ -230,3 +230,16 @@ func decode(b []byte) (config.Stream, error) {
 	}
 	return s, nil
 }
+
+// OpenSeeded is Open followed by Seed with the config file's streams: what
+// every binary does at start.
+func OpenSeeded(ctx context.Context, js jetstream.JetStream, o Options, streams []config.Stream) (*Store, error) {
+	st, err := Open(ctx, js, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Seed(ctx, streams); err != nil {
+		return nil, err
+	}
+	return st, nil
+}

@@ -160,3 +160,16 @@ func TestStatusExpires(t *testing.T) {
 		return nil
 	})
 }
+
+func TestOpenSeeded(t *testing.T) {
+	n := testutil.StartNATS(t)
+	ctx := testutil.Context(t)
+	st, err := streamstore.OpenSeeded(ctx, n.JS, streamstore.Options{}, []config.Stream{{Name: "a/b", URL: "fake://a"}})
+	testutil.Must(t, err)
+	if ss, err := st.List(ctx); err != nil || names(ss) != "a/b" {
+		t.Fatalf("List = %v, %v", names(ss), err)
+	}
+	if _, err := streamstore.OpenSeeded(ctx, n.JS, streamstore.Options{}, []config.Stream{{Name: "bad name", URL: "fake://a"}}); err == nil {
+		t.Fatal("an invalid config stream was seeded")
+	}
+}

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/stills-video/stills/pkg/blob"
-	"github.com/stills-video/stills/pkg/bus"
+	"github.com/stills-video/stills/pkg/cli"
 	"github.com/stills-video/stills/pkg/config"
 	"github.com/stills-video/stills/pkg/natsembed"
 	"github.com/stills-video/stills/pkg/streamstore"
@@ -61,21 +61,12 @@ func Run(ctx context.Context, o Options) error {
 		natsURL = srv.ClientURL()
 		log.Info("embedded nats started", "url", natsURL, "store", filepath.Join(cfg.DataDir, "nats"))
 	}
-	nc, err := bus.Connect(natsURL, "stills-onebox", log)
+	cfg.NATS.URL = natsURL
+	nc, js, err := cli.Bus(ctx, cfg, "stills-onebox", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := bus.JetStream(nc)
-	if err != nil {
-		return fmt.Errorf("one-box: jetstream: %w", err)
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.Options{
-		MaxMsgSize:   int32(cfg.NATS.MaxPayload),
-		ThumbsMaxAge: cfg.MaxRetention(),
-	}); err != nil {
-		return err
-	}
 	store, err := blob.Open(ctx, cfg.Storage)
 	if err != nil {
 		return err
@@ -102,11 +93,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	// One stream store (NATS KV), seeded from the file before anything
 	// reads it; the gateway (settings, admin API) and the ingest follow it.
-	streams, err := streamstore.Open(ctx, js, streamstore.Options{})
+	streams, err := streamstore.OpenSeeded(ctx, js, streamstore.Options{}, cfg.Streams)
 	if err != nil {
-		return err
-	}
-	if _, err := streams.Seed(ctx, cfg.Streams); err != nil {
 		return err
 	}
 	gw, err := gateway.New(gateway.Config{

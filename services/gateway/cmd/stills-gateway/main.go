@@ -32,11 +32,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	// The stream settings live in NATS KV, seeded from the file (streams
 	// the KV already holds keep what the admin API made of them).
-	streams, err := streamstore.Open(ctx, js, streamstore.Options{})
+	streams, err := streamstore.OpenSeeded(ctx, js, streamstore.Options{}, cfg.Streams)
 	if err != nil {
-		return err
-	}
-	if _, err := streams.Seed(ctx, cfg.Streams); err != nil {
 		return err
 	}
 	svc, err := gateway.New(gateway.Config{
