@@ -3,6 +3,7 @@ package libav
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/asticode/go-astiav"
 )
@@ -11,6 +12,9 @@ import (
 type Codec int
 
 // Codecs.
+// MaxPixels is the largest picture the decoder accepts (8K UHD).
+const MaxPixels = 7680 * 4320
+
 const (
 	H264 Codec = iota + 1
 	H265
@@ -112,6 +116,13 @@ func (d *Decoder) open() error {
 	cc.SetThreadCount(1)
 	dict := astiav.NewDictionary()
 	defer dict.Free()
+	// A corrupt SPS can declare a huge picture; libav would allocate and
+	// decode it (seconds per event, found by FuzzDecode). Refuse anything
+	// above 8K UHD.
+	if err := dict.Set("max_pixels", strconv.Itoa(MaxPixels), 0); err != nil {
+		cc.Free()
+		return fmt.Errorf("libav: options: %w", err)
+	}
 	if d.opts.SkipLoopFilter {
 		if err := dict.Set("skip_loop_filter", "all", 0); err != nil {
 			cc.Free()

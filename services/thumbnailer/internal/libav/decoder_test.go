@@ -240,3 +240,20 @@ func TestEncodeJPEGErrors(t *testing.T) {
 		}
 	}
 }
+
+// A picture over MaxPixels (what a corrupt SPS can declare) is refused
+// before libav allocates it, and the decoder still works afterwards.
+func TestDecodeRefusesHugePicture(t *testing.T) {
+	huge := testmedia.Keyframe(t, testmedia.Spec{Width: 8192, Height: 4352, Source: "color"})
+	d, err := NewDecoder(H264, DecoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Decode(huge); !errors.Is(err, ErrUndecodable) {
+		t.Fatalf("8192x4352 picture: %v, want ErrUndecodable", err)
+	}
+	if f, err := d.Decode(testmedia.Keyframe(t, testmedia.Spec{Width: 320, Height: 240})); err != nil || f.Width() != 320 {
+		t.Fatalf("decoder after a refused picture: %v", err)
+	}
+}
