@@ -40,6 +40,7 @@ type options struct {
 	samples  int
 	keepData bool
 	profile  string
+	profStep string
 }
 
 func main() {
@@ -51,7 +52,8 @@ func main() {
 	flag.DurationVar(&o.wrk.duration, "duration", 10*time.Second, "wrk duration per target")
 	flag.IntVar(&o.samples, "samples", 200_000, "in-process Nearest lookups for the p99")
 	flag.BoolVar(&o.keepData, "keep", false, "keep the temporary directory")
-	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway preview.jpg run to this file")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of one wrk step (-cpuprofile-step) to this file")
+	flag.StringVar(&o.profStep, "cpuprofile-step", "preview", "the step -cpuprofile records: preview, redirect or brief")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "stills-gateway-bench:", err)
@@ -88,12 +90,20 @@ func run(o options) error {
 	}
 	build := time.Since(t0)
 	size := db.Size()
+	db.Close()
+	fmt.Fprintf(os.Stderr, "built in %s (%d bytes)\n", build.Round(time.Millisecond), size)
+	// Reopen: the time column is rebuilt by one key scan.
+	t0 = time.Now()
+	if db, err = index.Open(filepath.Join(dir, "gateway", "index.db")); err != nil {
+		return err
+	}
+	open, colBytes := time.Since(t0), db.ColumnBytes()
+	fmt.Fprintf(os.Stderr, "reopened in %s (time column %d bytes)\n", open.Round(time.Millisecond), colBytes)
 	p99, err := nearestP99(db, stream, first, last, o.samples)
 	db.Close()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "built in %s (%d bytes)\n", build.Round(time.Millisecond), size)
 
 	store, err := blob.NewLocal(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -143,21 +153,22 @@ end
 
 	var r results
 	r.entries, r.build, r.indexBytes, r.nearestP99 = o.entries, build, size, p99
+	r.open, r.columnBytes = open, colBytes
 	steps := []struct {
-		name   string
-		url    string
-		script string
-		dst    *load
+		name, step string
+		url        string
+		script     string
+		dst        *load
 	}{
-		{"nginx", nginxURL + "/" + stream + "/preview.jpg", "", &r.nginx},
-		{"net/http", bareURL + "/", "", &r.bare},
-		{"gateway preview.jpg", preview, "", &r.gateway},
-		{"gateway GMT redirect", gwURL, redirectLua, &r.redirect},
-		{"gateway brief_thumbnails", gwURL, briefLua, &r.brief},
+		{"nginx", "nginx", nginxURL + "/" + stream + "/preview.jpg", "", &r.nginx},
+		{"net/http", "bare", bareURL + "/", "", &r.bare},
+		{"gateway preview.jpg", "preview", preview, "", &r.gateway},
+		{"gateway GMT redirect", "redirect", gwURL, redirectLua, &r.redirect},
+		{"gateway brief_thumbnails", "brief", gwURL, briefLua, &r.brief},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(os.Stderr, "wrk: %s...\n", s.name)
-		stopProfile := startProfile(o.profile, s.dst == &r.gateway)
+		stopProfile := startProfile(o.profile, s.step == o.profStep)
 		*s.dst, err = runWrk(o.wrk, s.url, s.script)
 		stopProfile()
 		if err != nil {

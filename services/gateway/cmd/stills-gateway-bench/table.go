@@ -8,8 +8,8 @@ import (
 
 type results struct {
 	entries                               int
-	build, nearestP99                     time.Duration
-	indexBytes                            int64
+	build, open, nearestP99               time.Duration
+	indexBytes, columnBytes               int64
 	nginx, bare, gateway, redirect, brief load
 }
 
@@ -42,5 +42,7 @@ func (r results) print(w io.Writer, o options) {
 	row("gateway GMT redirect ({unix}-preview.jpg, random time)", r.redirect, "", "≥ 10,000 req/s", verdict(r.redirect.rps >= 10000))
 	row("gateway brief_thumbnails (1 h, random hour)", r.brief, "", "≥ 10,000 req/s", verdict(r.brief.rps >= 10000))
 	fmt.Fprintf(w, "| index bytes per entry | | | %.1f B (%d B file) | | |\n", float64(r.indexBytes)/float64(r.entries), r.indexBytes)
+	fmt.Fprintf(w, "| time column bytes per entry (memory) | | | %.2f B (%d B) | | |\n", float64(r.columnBytes)/float64(r.entries), r.columnBytes)
+	fmt.Fprintf(w, "| open: time column rebuild (key scan) | | %s | | | |\n", ms(r.open))
 	fmt.Fprintf(w, "| nearest lookup p99 (in-process) | | %s | | | |\n", ms(r.nearestP99))
 }

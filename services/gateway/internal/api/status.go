@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stills-video/stills/pkg/config"
@@ -15,12 +16,6 @@ import (
 type statusRange struct {
 	From     int64 `json:"from"`
 	Duration int64 `json:"duration"`
-}
-
-type statusItem struct {
-	Stream          string        `json:"stream"`
-	Ranges          []statusRange `json:"ranges"`
-	BriefThumbnails []int64       `json:"brief_thumbnails,omitempty"`
 }
 
 type availability struct {
@@ -58,29 +53,53 @@ func (a *api) recordingStatus(w http.ResponseWriter, r *http.Request, st config.
 	if from > to {
 		return fmt.Errorf("%w: from %d is after to %d", ErrBadRequest, from, to)
 	}
-	times, err := a.Index.Range(st.Name, from*1000, to*1000+999)
-	if err != nil {
-		return err
+	buf := statusPool.Get().(*statusBuf)
+	defer statusPool.Put(buf)
+	buf.times = a.Index.AppendRange(buf.times[:0], st.Name, from*1000, to*1000+999)
+	buf.ranges = ranges(buf.ranges[:0], buf.times, st.SegmentDuration.D())
+	brief := wantsBrief(q.Get("request"))
+	buf.out = appendStatus(buf.out[:0], st.Name, buf.ranges, buf.times, brief)
+	writeBody(w, http.StatusOK, buf.out)
+	if cap(buf.out) > maxPooledStatus {
+		*buf = statusBuf{} // a window of months: do not keep its buffers
 	}
-	item := statusItem{Stream: st.Name, Ranges: ranges(times, st.SegmentDuration.D())}
-	if slices.Contains(strings.Split(q.Get("request"), ","), "brief_thumbnails") {
-		item.BriefThumbnails = make([]int64, len(times))
-		for i, ms := range times {
-			item.BriefThumbnails[i] = ms / 1000
-		}
-	}
-	writeBody(w, http.StatusOK, appendStatus(make([]byte, 0, 64+12*len(item.BriefThumbnails)+32*len(item.Ranges)), item))
 	return nil
 }
 
-// appendStatus encodes [item] as encoding/json would, without reflection
-// (a one-hour brief_thumbnails holds ~1,200 numbers).
-func appendStatus(b []byte, it statusItem) []byte {
-	name, _ := json.Marshal(it.Stream)
+// statusBuf holds one recording_status.json request's scratch space; a
+// one-hour window reuses it without allocating.
+type statusBuf struct {
+	times  []int64
+	ranges []statusRange
+	out    []byte
+}
+
+// maxPooledStatus is the largest body whose buffers go back to the pool.
+const maxPooledStatus = 1 << 20
+
+var statusPool = sync.Pool{New: func() any { return &statusBuf{} }}
+
+// wantsBrief reports whether request= (a comma-separated list) names
+// brief_thumbnails.
+func wantsBrief(request string) bool {
+	for request != "" {
+		var item string
+		item, request, _ = strings.Cut(request, ",")
+		if item == "brief_thumbnails" {
+			return true
+		}
+	}
+	return false
+}
+
+// appendStatus encodes [{"stream","ranges","brief_thumbnails"}] as
+// encoding/json would encode a statusItem, without reflection or a copy of
+// the times (ms; brief_thumbnails lists their seconds, when brief).
+func appendStatus(b []byte, stream string, rs []statusRange, times []int64, brief bool) []byte {
 	b = append(b, `[{"stream":`...)
-	b = append(b, name...)
+	b = appendJSONString(b, stream)
 	b = append(b, `,"ranges":[`...)
-	for i, r := range it.Ranges {
+	for i, r := range rs {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -91,17 +110,62 @@ func appendStatus(b []byte, it statusItem) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	if len(it.BriefThumbnails) > 0 {
-		b = append(b, `,"brief_thumbnails":[`...)
-		for i, t := range it.BriefThumbnails {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, t, 10)
-		}
-		b = append(b, ']')
+	if brief && len(times) > 0 {
+		b = append(b, `,"brief_thumbnails":`...)
+		b = appendSeconds(b, times)
 	}
 	return append(b, "}]\n"...)
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendSeconds appends the seconds of times (ms, ≥ 0, ascending) as a
+// JSON array. Neighbours share all but their last digits, so the digits
+// above the last four are formatted once per 10,000 s: a third of the cost
+// of strconv.AppendInt for each.
+func appendSeconds(b []byte, times []int64) []byte {
+	var (
+		hiBuf  [20]byte
+		hi     []byte
+		lastHi = int64(-1)
+	)
+	b = slices.Grow(b, 2+11*len(times)) // Unix seconds have 10 digits until 2286
+	b = append(b, '[')
+	for i, ms := range times {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		v := ms / 1000
+		if v < 10000 {
+			b = strconv.AppendInt(b, v, 10)
+			continue
+		}
+		h, lo := v/10000, v%10000
+		if h != lastHi {
+			hi, lastHi = strconv.AppendInt(hiBuf[:0], h, 10), h
+		}
+		b = append(b, hi...)
+		p, q := 2*(lo/100), 2*(lo%100)
+		b = append(b, digitPairs[p], digitPairs[p+1], digitPairs[q], digitPairs[q+1])
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string: stream names need no
+// escaping; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // parseUnixParam parses a from/to value: Unix seconds or "now"; empty is def.
@@ -119,16 +183,15 @@ func parseUnixParam(s string, def, now int64) (int64, error) {
 	return n, nil
 }
 
-// ranges merges thumbnail times (ms, ascending) whose gap is at most two
-// segment durations; each range lasts until its last keyframe plus one
-// segment.
-func ranges(times []int64, seg time.Duration) []statusRange {
+// ranges appends to out the merged thumbnail times (ms, ascending) whose
+// gap is at most two segment durations; each range lasts until its last
+// keyframe plus one segment.
+func ranges(out []statusRange, times []int64, seg time.Duration) []statusRange {
 	if seg <= 0 {
 		seg = config.DefaultSegmentDuration
 	}
 	segMs := seg.Milliseconds()
 	segSec := (segMs + 999) / 1000
-	out := []statusRange{}
 	for i := 0; i < len(times); {
 		j := i
 		for j+1 < len(times) && times[j+1]-times[j] <= 2*segMs {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,10 +32,18 @@ var (
 )
 
 // DB is the index. Queries may run concurrently with Apply.
+//
+// Beside the bbolt file it keeps every stream's entry times in memory (a
+// column, ~4 bytes an entry, rebuilt by a key scan at Open, changed after
+// each committed write): time queries (Range, NearestTime, Bounds, Count)
+// open no transaction, record queries read only the one key they found.
 type DB struct {
 	db      *bolt.DB
 	applied atomic.Uint64
 	latest  latestCache
+	// wmu orders writes: a write and its column change happen together.
+	wmu  sync.Mutex
+	cols atomic.Pointer[map[string]*column]
 }
 
 // Open opens or creates the index file at path.
@@ -63,6 +72,9 @@ func Open(path string) (*DB, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = d.loadColumns()
+	}
 	if err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("index: init %s: %w", path, err)
@@ -97,7 +109,12 @@ type Result struct {
 // Apply writes msgs in one transaction. Messages at or below LastApplied
 // are ignored; applying the same event twice leaves one entry.
 func (d *DB) Apply(msgs []Message) (Result, error) {
-	var res Result
+	var (
+		res Result
+		ops []colOp
+	)
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
 	last := d.applied.Load()
 	next := last
 	err := d.db.Update(func(tx *bolt.Tx) error {
@@ -126,12 +143,16 @@ func (d *DB) Apply(msgs []Message) (Result, error) {
 			// Entries arrive mostly in time order (appends): fill pages
 			// instead of splitting them in half.
 			b.FillPercent = appendFill
-			added, isLatest, err := put(b, e)
+			op, isLatest, err := put(b, e)
 			if err != nil {
 				return err
 			}
-			if added {
+			if op.del == noTime && op.add != noTime {
 				res.Added++
+			}
+			if op.add != noTime {
+				op.stream = ev.GetStream()
+				ops = append(ops, op)
 			}
 			if isLatest && !latest[ev.GetStream()] {
 				latest[ev.GetStream()] = true
@@ -147,15 +168,18 @@ func (d *DB) Apply(msgs []Message) (Result, error) {
 		return Result{}, fmt.Errorf("index: apply: %w", err)
 	}
 	d.applied.Store(next)
+	d.applyOps(ops)
 	for _, name := range res.Latest {
 		d.latest.invalidate(name)
 	}
 	return res, nil
 }
 
-// put merges e into the entry of its second. It reports whether the second
-// was new and whether the written entry is the stream's newest.
-func put(b *bolt.Bucket, e Entry) (added, isLatest bool, err error) {
+// put merges e into the entry of its second. It reports the key change
+// (op.del noTime and op.add set: a new second) and whether the written
+// entry is the stream's newest.
+func put(b *bolt.Bucket, e Entry) (op colOp, isLatest bool, err error) {
+	none := colOp{del: noTime, add: noTime}
 	sec := floorSec(e.TimeMs)
 	c := b.Cursor()
 	lastK, _ := c.Last()
@@ -163,21 +187,24 @@ func put(b *bolt.Bucket, e Entry) (added, isLatest bool, err error) {
 	if k != nil && keyTime(k) < sec+1000 {
 		old, err := decodeRecord(keyTime(k), v)
 		if err != nil {
-			return false, false, err
+			return none, false, err
 		}
 		if !old.merge(e) {
-			return false, false, nil
+			return none, false, nil
 		}
 		if old.TimeMs != keyTime(k) {
 			if err := b.Delete(k); err != nil {
-				return false, false, err
+				return none, false, err
 			}
+			op = colOp{del: keyTime(k), add: old.TimeMs}
+		} else {
+			op = none
 		}
 		isLatest = keyTime(lastK) == keyTime(k)
-		return false, isLatest, b.Put(timeKey(old.TimeMs), encodeRecord(old))
+		return op, isLatest, b.Put(timeKey(old.TimeMs), encodeRecord(old))
 	}
 	isLatest = lastK == nil || keyTime(lastK) < e.TimeMs
-	return true, isLatest, b.Put(timeKey(e.TimeMs), encodeRecord(e))
+	return colOp{del: noTime, add: e.TimeMs}, isLatest, b.Put(timeKey(e.TimeMs), encodeRecord(e))
 }
 
 // ResetApplied forgets the applied sequence (the THUMBS stream was

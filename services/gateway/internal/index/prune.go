@@ -39,6 +39,8 @@ func (e Entry) Keys() []string {
 // its bucket.
 func (d *DB) DeleteRange(stream string, fromMs, toMs int64) (int, error) {
 	n := 0
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		streams := tx.Bucket(bucketStreams)
 		b := streams.Bucket([]byte(stream))
@@ -61,6 +63,7 @@ func (d *DB) DeleteRange(stream string, fromMs, toMs int64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("index: delete %s: %w", stream, err)
 	}
+	d.trimColumn(stream, max(fromMs, 0), toMs)
 	return n, nil
 }
 

@@ -55,11 +55,39 @@ func (d *DB) Latest(stream string) (Entry, bool, error) {
 	return e, ok, err
 }
 
+// record reads the entry at ms, a time the column just gave; if a write
+// removed it since, pick chooses on the cursor instead (as without the
+// column).
+func (d *DB) record(stream string, ms int64, pick func(c *bolt.Cursor) (k, v []byte)) (Entry, bool, error) {
+	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) {
+		if k, v := c.Seek(timeKey(ms)); k != nil && keyTime(k) == ms {
+			return k, v
+		}
+		return pick(c)
+	})
+}
+
+// atOrAfter is the first time ≥ ms of stream, from memory.
+func (d *DB) atOrAfter(stream string, ms int64) (int64, bool) {
+	c := d.column(stream)
+	if c == nil {
+		return 0, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.atOrAfter(ms)
+}
+
 // Second is the entry of the UTC second unix, if any.
 func (d *DB) Second(stream string, unix int64) (Entry, bool, error) {
-	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) {
-		k, v := c.Seek(timeKey(unix * 1000))
-		if k == nil || keyTime(k) >= (unix+1)*1000 {
+	from, to := unix*1000, (unix+1)*1000
+	t, ok := d.atOrAfter(stream, from)
+	if !ok || t >= to {
+		return Entry{}, false, nil
+	}
+	return d.record(stream, t, func(c *bolt.Cursor) ([]byte, []byte) {
+		k, v := c.Seek(timeKey(from))
+		if k == nil || keyTime(k) >= to {
 			return nil, nil
 		}
 		return k, v
@@ -68,28 +96,34 @@ func (d *DB) Second(stream string, unix int64) (Entry, bool, error) {
 
 // FirstAtOrAfter is the first entry at or after ms.
 func (d *DB) FirstAtOrAfter(stream string, ms int64) (Entry, bool, error) {
-	return d.find(stream, func(c *bolt.Cursor) ([]byte, []byte) { return c.Seek(timeKey(max(ms, 0))) })
+	ms = max(ms, 0)
+	t, ok := d.atOrAfter(stream, ms)
+	if !ok {
+		return Entry{}, false, nil
+	}
+	return d.record(stream, t, func(c *bolt.Cursor) ([]byte, []byte) { return c.Seek(timeKey(ms)) })
 }
 
 // Nearest is the entry closest to ms; on a tie the earlier one.
 func (d *DB) Nearest(stream string, ms int64) (Entry, bool, error) {
-	return d.find(stream, nearest(max(ms, 0)))
+	ms = max(ms, 0)
+	t, ok, _ := d.NearestTime(stream, ms)
+	if !ok {
+		return Entry{}, false, nil
+	}
+	return d.record(stream, t, nearest(ms))
 }
 
-// NearestTime is the time (ms) of Nearest, without decoding the entry.
+// NearestTime is the time (ms) of Nearest, from memory.
 func (d *DB) NearestTime(stream string, ms int64) (int64, bool, error) {
-	var (
-		t  int64
-		ok bool
-	)
-	pick := nearest(max(ms, 0))
-	err := d.view(stream, func(c *bolt.Cursor) error {
-		if k, _ := pick(c); k != nil {
-			t, ok = keyTime(k), true
-		}
-		return nil
-	})
-	return t, ok, err
+	c := d.column(stream)
+	if c == nil {
+		return 0, false, nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.nearest(max(ms, 0))
+	return t, ok, nil
 }
 
 func nearest(ms int64) func(c *bolt.Cursor) ([]byte, []byte) {
@@ -116,27 +150,32 @@ func nearest(ms int64) func(c *bolt.Cursor) ([]byte, []byte) {
 
 // Range returns the entry times (ms) in [fromMs, toMs], oldest first.
 func (d *DB) Range(stream string, fromMs, toMs int64) ([]int64, error) {
-	var out []int64
-	err := d.view(stream, func(c *bolt.Cursor) error {
-		for k, _ := c.Seek(timeKey(max(fromMs, 0))); k != nil && keyTime(k) <= toMs; k, _ = c.Next() {
-			out = append(out, keyTime(k))
-		}
-		return nil
-	})
-	return out, err
+	return d.AppendRange(nil, stream, fromMs, toMs), nil
 }
 
-// Bounds returns the first and last entry times (ms) of stream.
+// AppendRange appends the entry times (ms) in [fromMs, toMs] to dst, oldest
+// first, from memory.
+func (d *DB) AppendRange(dst []int64, stream string, fromMs, toMs int64) []int64 {
+	c := d.column(stream)
+	if c == nil {
+		return dst
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.appendRange(dst, max(fromMs, 0), toMs)
+}
+
+// Bounds returns the first and last entry times (ms) of stream, from
+// memory.
 func (d *DB) Bounds(stream string) (first, last int64, ok bool, err error) {
-	err = d.view(stream, func(c *bolt.Cursor) error {
-		fk, _ := c.First()
-		lk, _ := c.Last()
-		if fk != nil {
-			first, last, ok = keyTime(fk), keyTime(lk), true
-		}
-		return nil
-	})
-	return first, last, ok, err
+	c := d.column(stream)
+	if c == nil {
+		return 0, 0, false, nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	first, last, ok = c.bounds()
+	return first, last, ok, nil
 }
 
 // Streams lists the indexed stream names in lexical order.

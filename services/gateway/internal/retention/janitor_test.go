@@ -104,6 +104,17 @@ func TestSweep(t *testing.T) {
 	if first, _, _, _ := db.Bounds("long/cam"); first != t0 {
 		t.Fatal("long/cam pruned within its retention")
 	}
+	// The in-memory time column was trimmed with bbolt: counts, ranges and
+	// nearest lookups see only what is left.
+	if n, _ := db.Count("short"); n != 60 {
+		t.Fatalf("short counts %d entries, want 60", n)
+	}
+	if times, _ := db.Range("short", 0, t0+1_000_000); len(times) != 60 || times[0] != t0+240_000 {
+		t.Fatalf("short range: %d times from %d", len(times), times[0]-t0)
+	}
+	if e, ok, err := db.Nearest("short", t0); err != nil || !ok || e.TimeMs != t0+240_000 {
+		t.Fatalf("nearest to a pruned time: %+v %v %v", e, ok, err)
+	}
 	for i, want := range map[int64]bool{0: false, 239: false, 240: true, 299: true} {
 		tm := layout.FromMillis(t0 + i*1000)
 		if exists(t, store, layout.JPEG("short", tm)) != want || exists(t, store, layout.MP4("short", tm)) != want {
