@@ -60,11 +60,11 @@ func (st *Store) DeleteStatus(ctx context.Context, name string) error {
 // Statuses returns every known status by stream name.
 func (st *Store) Statuses(ctx context.Context) (map[string]Status, error) {
 	out := map[string]Status{}
-	lister, err := st.status.ListKeys(ctx)
+	keys, err := st.keys(ctx, BucketStatus)
 	if err != nil {
-		return nil, fmt.Errorf("streamstore: list status: %w", err)
+		return nil, err
 	}
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		e, err := st.status.Get(ctx, key)
 		if err != nil {
 			continue // expired or deleted meanwhile

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -39,6 +41,7 @@ type Options struct {
 
 // Store is the streams and status buckets.
 type Store struct {
+	js      jetstream.JetStream
 	streams jetstream.KeyValue
 	status  jetstream.KeyValue
 }
@@ -72,7 +75,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("streamstore: bucket %s: %w", BucketStatus, err)
 	}
-	return &Store{streams: streams, status: status}, nil
+	return &Store{js: js, streams: streams, status: status}, nil
 }
 
 // Prepare fills the defaults of s and validates it; the returned error is
@@ -125,12 +128,12 @@ func (st *Store) Delete(ctx context.Context, name string) error {
 
 // List returns every configured stream, ordered by key.
 func (st *Store) List(ctx context.Context) ([]config.Stream, error) {
-	lister, err := st.streams.ListKeys(ctx)
+	keys, err := st.keys(ctx, BucketStreams)
 	if err != nil {
-		return nil, fmt.Errorf("streamstore: list: %w", err)
+		return nil, err
 	}
 	var out []config.Stream
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		e, err := st.streams.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // deleted meanwhile
@@ -145,6 +148,29 @@ func (st *Store) List(ctx context.Context) ([]config.Stream, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// keys lists the keys of a bucket from its stream's per-subject state
+// (deleted and expired keys included; Get tells them apart). Not the KV
+// ListKeys watcher: it waits for as many messages as were pending when it
+// started, and never ends when one of them expires (status TTL) or is
+// replaced (history) before it is delivered.
+func (st *Store) keys(ctx context.Context, bucket string) ([]string, error) {
+	s, err := st.js.Stream(ctx, "KV_"+bucket)
+	if err != nil {
+		return nil, fmt.Errorf("streamstore: bucket %s: %w", bucket, err)
+	}
+	prefix := "$KV." + bucket + "."
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return nil, fmt.Errorf("streamstore: list %s: %w", bucket, err)
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, prefix))
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 // Seed writes each stream of the config file that the bucket does not

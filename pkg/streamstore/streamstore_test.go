@@ -173,3 +173,29 @@ func TestOpenSeeded(t *testing.T) {
 		t.Fatal("an invalid config stream was seeded")
 	}
 }
+
+// Listing while statuses expire must end, within a deadline. KV ListKeys
+// waits for messages that expired after it counted them: it hung in
+// TestStatusExpires under load. The race is timing-dependent, so this test
+// guards the listing rather than reproducing it every run.
+func TestStatusesWhileExpiring(t *testing.T) {
+	n := testutil.StartNATS(t)
+	ctx := testutil.Context(t)
+	st, err := streamstore.Open(ctx, n.JS, streamstore.Options{StatusTTL: time.Second})
+	testutil.Must(t, err)
+	for i := range 50 {
+		testutil.Must(t, st.PutStatus(ctx, streamstore.Status{Name: fmt.Sprintf("cam%d", i), Status: streamstore.StateOnline}))
+	}
+	testutil.Eventually(t, 15*time.Second, func() error {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		all, err := st.Statuses(cctx)
+		if err != nil {
+			t.Fatalf("Statuses while keys expire: %v", err)
+		}
+		if len(all) != 0 {
+			return fmt.Errorf("%d statuses left", len(all))
+		}
+		return nil
+	})
+}
