@@ -156,7 +156,15 @@ func (st *Store) List(ctx context.Context) ([]config.Stream, error) {
 // started, and never ends when one of them expires (status TTL) or is
 // replaced (history) before it is delivered.
 func (st *Store) keys(ctx context.Context, bucket string) ([]string, error) {
-	s, err := st.js.Stream(ctx, "KV_"+bucket)
+	return Keys(ctx, st.js, bucket)
+}
+
+// Keys lists the keys of any KV bucket the way Store does: from the
+// bucket stream's per-subject state, so it ends even while keys expire
+// (TTL buckets: statuses, ingest leases). Deleted or expired keys may be
+// listed; a Get tells.
+func Keys(ctx context.Context, js jetstream.JetStream, bucket string) ([]string, error) {
+	s, err := js.Stream(ctx, "KV_"+bucket)
 	if err != nil {
 		return nil, fmt.Errorf("streamstore: bucket %s: %w", bucket, err)
 	}
@@ -216,17 +224,30 @@ func (st *Store) Watch(ctx context.Context, fn func([]config.Stream)) error {
 		}
 		fn(out)
 	}
+	// The watcher marks the end of the initial values with nil once it has
+	// delivered as many as were pending; a value replaced meanwhile (history)
+	// is never delivered and the mark never comes. Do not wait for it
+	// forever: after initialWait, what has arrived is the initial set.
+	initialWait := time.NewTimer(2 * time.Second)
+	defer initialWait.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-initialWait.C:
+			if initial {
+				initial = false
+				emit()
+			}
 		case e, ok := <-w.Updates():
 			if !ok {
 				return fmt.Errorf("streamstore: watch closed")
 			}
 			if e == nil { // end of the initial values
-				initial = false
-				emit()
+				if initial {
+					initial = false
+					emit()
+				}
 				continue
 			}
 			switch e.Operation() {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/stills-video/stills/pkg/streamstore"
+
 	"github.com/stills-video/stills/pkg/streamname"
 )
 
@@ -22,6 +24,7 @@ const BucketLeases = "stills_leases"
 // (only one ingest can), renewed with Update on its revision every third
 // of the TTL and released with a Delete on its revision.
 type leases struct {
+	js  jetstream.JetStream
 	kv  jetstream.KeyValue
 	id  string
 	ttl time.Duration
@@ -48,7 +51,7 @@ func openLeases(ctx context.Context, js jetstream.JetStream, id string, ttl time
 	if err != nil {
 		return nil, err
 	}
-	return &leases{kv: kv, id: id, ttl: ttl, log: log, kickc: make(chan struct{}, 1), held: map[string]lease{}}, nil
+	return &leases{js: js, kv: kv, id: id, ttl: ttl, log: log, kickc: make(chan struct{}, 1), held: map[string]lease{}}, nil
 }
 
 func (l *leases) holds(name string) bool {
@@ -189,16 +192,19 @@ func (s *Service) leaseRound(ctx context.Context) {
 
 // taken returns the keys of the leases held by anyone.
 func (l *leases) taken(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
-	lister, err := l.kv.ListKeys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return out, nil
-	}
+	// Not kv.ListKeys: its watcher never ends when a lease expires while
+	// it lists, and leases expire whenever an ingest dies.
+	keys, err := streamstore.Keys(ctx, l.js, l.kv.Bucket())
 	if err != nil {
 		return nil, err
 	}
-	for key := range lister.Keys() {
-		out[key] = true
+	out := map[string]bool{}
+	for _, key := range keys {
+		if _, err := l.kv.Get(ctx, key); err == nil {
+			out[key] = true
+		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, err
+		}
 	}
 	return out, nil
 }
