@@ -3,6 +3,7 @@ package stills_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,7 +61,7 @@ func startNATSProcess(t *testing.T) string {
 		if p.Exited() {
 			t.Fatalf("nats-server exited: %s", p.Output())
 		}
-		c, err := (&netDialer{}).dial(addr)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,12 +74,8 @@ func Run(ctx context.Context, o Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	workers := cfg.Thumbnailer.Workers
-	if workers == 0 {
-		workers = runtime.NumCPU()
-	}
 	thumbs, err := thumbnailer.New(thumbnailer.Config{
-		Workers:          workers,
+		Workers:          cfg.Thumbnailer.Workers, // 0 = one per core
 		SkipLoopFilter:   cfg.Thumbnailer.SkipLoopFilterOrDefault(),
 		SnapshotTimeout:  cfg.Thumbnailer.SnapshotTimeout.D(),
 		SnapshotMaxBytes: cfg.Thumbnailer.SnapshotMaxBytes,

@@ -69,4 +69,3 @@ func wantsJPEG(st *stillsv1.ThumbnailSettings) bool {
 	}
 	return true
 }
-
